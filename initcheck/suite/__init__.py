@@ -1,0 +1,1 @@
+"""The battery as pytest tests: ``pytest --pyargs initcheck.suite --initcheck-backend NAME``."""

@@ -1,0 +1,1 @@
+"""Reference implementation of the MindSpore initializer API (see SPEC §4)."""
