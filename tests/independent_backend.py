@@ -28,7 +28,7 @@ import ml_dtypes
 import numpy as np
 from scipy import special
 
-from initcheck.spec import Spec
+from initcheck.spec import CATALOG, Spec
 
 __all__ = ["NumpyBackend", "PhiloxBackend"]
 
@@ -130,32 +130,18 @@ class NumpyBackend:
         shape = checked_shape(shape)
         if dtype not in NUMPY_DTYPES:
             raise ValueError(f"dtype must be one of {tuple(NUMPY_DTYPES)}, got {dtype!r}")
-        sampler = getattr(self, f"sample_{spec.name}", None)
-        if sampler is None:
-            raise NotImplementedError(f"{self.name} has no initializer {spec.name}")
+        if spec.name not in CATALOG:
+            raise ValueError(f"unknown initializer {spec.name!r}")
+        sampler = getattr(self, f"sample_{spec.name}")
         values = sampler(self.generator(seed), shape, **spec.params)
         values = np.asarray(values, dtype=np.float64).reshape(shape)
         return self.round_to(values, dtype)
 
     def fans(self, shape):
-        shape = checked_shape(shape)
-        if len(shape) < 2:
-            raise ValueError(f"fans need a tensor of rank >= 2, got shape {shape}")
-        # fan_in: all weights feeding one output channel; fan_out: one input channel's.
-        return math.prod(shape[1:]), shape[0] * math.prod(shape[2:])
+        return self.fan_in_and_fan_out(shape)
 
     def gain(self, nonlinearity, param=None):
-        if nonlinearity == "leaky_relu":
-            if param is None:
-                slope = 0.01
-            elif isinstance(param, bool) or not isinstance(param, numbers.Real):
-                raise ValueError(f"negative_slope {param!r} is not a valid number")
-            else:
-                slope = float(param)
-            return math.sqrt(2.0 / (1.0 + slope**2))
-        if isinstance(nonlinearity, str) and nonlinearity in FIXED_GAINS:
-            return FIXED_GAINS[nonlinearity]
-        raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+        return self.nonlinearity_gain(nonlinearity, param)
 
     def layer(self, kind, config, seed):
         """Default-initialised parameters of MindSpore 2.x ``Dense`` / ``Conv2d``."""
@@ -177,24 +163,47 @@ class NumpyBackend:
             has_bias = config.get("has_bias", False)
         else:
             raise NotImplementedError(f"{self.name} has no layer kind {kind!r}")
-        fan_in, _ = self.fans(weight_shape)
+        fan_in, _ = self.fan_in_and_fan_out(weight_shape)
         weight_seed, bias_seed = np.random.SeedSequence(seed).generate_state(2)
-        # MindSpore 2.x defaults: HeUniform(negative_slope=sqrt(5)) for the weight,
-        # which is U(+-1/sqrt(fan_in)); Uniform(1/sqrt(fan_in)) for the bias.
-        weight_init = config.get("weight_init") or Spec.make(
-            "HeUniform", negative_slope=math.sqrt(5)
-        )
-        bias_init = config.get("bias_init") or Spec.make(
-            "Uniform", scale=1.0 / math.sqrt(fan_in)
-        )
-        params = {"weight": self.fill(as_spec(weight_init), weight_shape, "float32",
-                                      int(weight_seed))}
+        weight_init, bias_init = self.layer_default_inits(fan_in)
+        if config.get("weight_init") is not None:
+            weight_init = as_spec(config["weight_init"])
+        if config.get("bias_init") is not None:
+            bias_init = as_spec(config["bias_init"])
+        params = {"weight": self.fill(weight_init, weight_shape, "float32", int(weight_seed))}
         if has_bias:
-            params["bias"] = self.fill(as_spec(bias_init), (out_channels,), "float32",
-                                       int(bias_seed))
+            params["bias"] = self.fill(bias_init, (out_channels,), "float32", int(bias_seed))
         return params
 
     # -- primitives a subclass may replace -----------------------------------------
+
+    def layer_default_inits(self, fan_in: int) -> tuple[Spec, Spec]:
+        """MindSpore 2.x Dense/Conv defaults: weight HeUniform(negative_slope=sqrt(5)),
+        which is U(+-1/sqrt(fan_in)); bias Uniform(1/sqrt(fan_in))."""
+        return (
+            Spec.make("HeUniform", negative_slope=math.sqrt(5)),
+            Spec.make("Uniform", scale=1.0 / math.sqrt(fan_in)),
+        )
+
+    def fan_in_and_fan_out(self, shape):
+        shape = checked_shape(shape)
+        if len(shape) < 2:
+            raise ValueError(f"fans need a tensor of rank >= 2, got shape {shape}")
+        # fan_in: all weights feeding one output channel; fan_out: one input channel's.
+        return math.prod(shape[1:]), shape[0] * math.prod(shape[2:])
+
+    def nonlinearity_gain(self, nonlinearity, param=None):
+        if nonlinearity == "leaky_relu":
+            if param is None:
+                slope = 0.01
+            elif isinstance(param, bool) or not isinstance(param, numbers.Real):
+                raise ValueError(f"negative_slope {param!r} is not a valid number")
+            else:
+                slope = float(param)
+            return math.sqrt(2.0 / (1.0 + slope**2))
+        if isinstance(nonlinearity, str) and nonlinearity in FIXED_GAINS:
+            return FIXED_GAINS[nonlinearity]
+        raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
 
     def generator(self, seed) -> np.random.Generator:
         return np.random.default_rng(seed)
@@ -291,20 +300,20 @@ class NumpyBackend:
         return np.clip(mean + sigma * z, a, b)
 
     def sample_XavierUniform(self, rng, shape, gain):
-        fan_in, fan_out = self.fans(shape)
+        fan_in, fan_out = self.fan_in_and_fan_out(shape)
         gain = real_number("XavierUniform", "gain", gain)
         return self.uniform(rng, gain * math.sqrt(6.0 / (fan_in + fan_out)), shape)
 
     def sample_XavierNormal(self, rng, shape, gain):
-        fan_in, fan_out = self.fans(shape)
+        fan_in, fan_out = self.fan_in_and_fan_out(shape)
         gain = real_number("XavierNormal", "gain", gain)
         return gain * math.sqrt(2.0 / (fan_in + fan_out)) * self.standard_normal(rng, shape)
 
     def he_std(self, owner, shape, negative_slope, mode, nonlinearity) -> float:
-        fan_in, fan_out = self.fans(shape)
+        fan_in, fan_out = self.fan_in_and_fan_out(shape)
         mode = choice_of(owner, "mode", mode, FAN_MODES)
         fan = fan_in if mode == "fan_in" else fan_out
-        return self.gain(nonlinearity, negative_slope) / math.sqrt(fan)
+        return self.nonlinearity_gain(nonlinearity, negative_slope) / math.sqrt(fan)
 
     def sample_HeUniform(self, rng, shape, negative_slope, mode, nonlinearity):
         std = self.he_std("HeUniform", shape, negative_slope, mode, nonlinearity)
@@ -322,7 +331,7 @@ class NumpyBackend:
         distribution = choice_of(
             "VarianceScaling", "distribution", distribution, VARIANCE_SCALING_DISTRIBUTIONS
         )
-        fan_in, fan_out = self.fans(shape)
+        fan_in, fan_out = self.fan_in_and_fan_out(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
         variance = scale / max(1.0, n)
         if distribution == "uniform":
