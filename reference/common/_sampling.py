@@ -1,0 +1,249 @@
+"""Fast, reproducible fills for the built-in initializers (private).
+
+Every random fill goes through `fill`: the flat output is cut into fixed chunks of
+`CHUNK` elements, chunk i draws from the i-th child of the initialization's stream,
+and chunks are spread over a thread pool (numpy's Generator methods and ufuncs
+release the GIL). Because the chunking is fixed, the output is the same for any
+number of threads. Inside a chunk the work goes block by block (`BLOCK` elements) so
+the scaling passes run on cache-hot data.
+
+Samples are drawn in the target precision: float32 and float64 natively; float16
+and bfloat16 are drawn in float32 and rounded once; other dtypes are drawn in
+float64 and cast (as MindSpore's ``_assignment`` would). No full-size float64
+temporary is ever made for a lower-precision tensor.
+
+A kernel is ``kernel(gen, out)``: fill the 1-D float32/float64 array `out` from
+``numpy.random.Generator`` `gen`, consuming the stream deterministically.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+import numpy as np
+
+__all__ = [
+    "BLOCK",
+    "CHUNK",
+    "constant_fill",
+    "fill",
+    "get_threads",
+    "normal_kernel",
+    "set_threads",
+    "truncated_normal_kernel",
+    "uniform_kernel",
+]
+
+#: Elements per independent stream. Part of the output's definition: changing it
+#: changes every large random tensor (tests pin it by hash).
+CHUNK = 1 << 18
+#: Elements processed at once inside a chunk (fits in L2 with its temporaries).
+BLOCK = 1 << 15
+
+Kernel = Callable[[np.random.Generator, np.ndarray], None]
+
+_NATIVE = (np.dtype(np.float32), np.dtype(np.float64))
+_threads = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def get_threads() -> int:
+    """Number of threads used for large fills."""
+    return _threads
+
+
+def set_threads(n: int) -> None:
+    """Use `n` threads for large fills (the output does not depend on it)."""
+    global _threads, _pool
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"the number of threads must be a positive int, got {n!r}")
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+            _pool = None
+        _threads = n
+
+
+def _map(func, items) -> None:
+    global _pool
+    if _threads == 1 or len(items) == 1:
+        for item in items:
+            func(item)
+        return
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="reference-fill")
+        pool = _pool
+    # list() re-raises a worker's exception here.
+    list(pool.map(func, items))
+
+
+def compute_dtype(dtype: np.dtype) -> np.dtype:
+    """The precision random values for a tensor of `dtype` are drawn in."""
+    dtype = np.dtype(dtype)
+    if dtype in _NATIVE:
+        return dtype
+    if dtype.kind == "f" or dtype.name == "bfloat16":
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _generator(seq: np.random.SeedSequence) -> np.random.Generator:
+    # SFC64: the fastest of numpy's bit generators here, with good statistical quality.
+    return np.random.Generator(np.random.SFC64(seq))
+
+
+def fill(out: np.ndarray, kernel: Kernel, stream: np.random.SeedSequence) -> None:
+    """Fill `out` (any shape, any dtype) in place with `kernel`, from `stream`."""
+    if out.size == 0:
+        return
+    if not out.flags.c_contiguous:
+        tmp = np.empty(out.shape, out.dtype)
+        fill(tmp, kernel, stream)
+        out[...] = tmp
+        return
+    flat = out.reshape(-1)
+    n = flat.size
+    work = compute_dtype(flat.dtype)
+    native = work == flat.dtype
+    seqs = stream.spawn(-(-n // CHUNK))
+
+    def run(i: int) -> None:
+        gen = _generator(seqs[i])
+        chunk = flat[i * CHUNK : (i + 1) * CHUNK]
+        scratch = None if native else np.empty(min(BLOCK, chunk.size), work)
+        for start in range(0, chunk.size, BLOCK):
+            target = chunk[start : start + BLOCK]
+            if scratch is None:
+                kernel(gen, target)
+            else:
+                buf = scratch[: target.size]
+                kernel(gen, buf)
+                target[...] = buf  # the single rounding to the target dtype
+
+    _map(run, range(len(seqs)))
+
+
+def generator(stream: np.random.SeedSequence) -> np.random.Generator:
+    """A generator for the non-chunked parts of a fill (e.g. Sparse's zero positions)."""
+    return _generator(stream.spawn(1)[0])
+
+
+def constant_fill(out: np.ndarray, value) -> None:
+    """``out.fill(value)``, split over the thread pool for large arrays."""
+    if out.size <= 4 * CHUNK or not out.flags.c_contiguous or _threads == 1:
+        out.fill(value)
+        return
+    flat = out.reshape(-1)
+    step = 4 * CHUNK
+    _map(lambda s: flat[s : s + step].fill(value), range(0, flat.size, step))
+
+
+# -- kernels -----------------------------------------------------------------------
+
+
+def normal_kernel(mean: float, sigma: float) -> Kernel:
+    """N(mean, sigma^2)."""
+    mean, sigma = float(mean), float(sigma)
+
+    def kernel(gen: np.random.Generator, out: np.ndarray) -> None:
+        gen.standard_normal(out=out, dtype=out.dtype)
+        if sigma != 1.0:
+            out *= sigma
+        if mean != 0.0:
+            out += mean
+
+    return kernel
+
+
+def uniform_kernel(low: float, high: float) -> Kernel:
+    """U[low, high)."""
+    low, width = float(low), float(high) - float(low)
+
+    def kernel(gen: np.random.Generator, out: np.ndarray) -> None:
+        gen.random(out=out, dtype=out.dtype)
+        out *= width
+        out += low
+
+    return kernel
+
+
+def _ndtr(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+# Below this probability mass of [alpha, beta], rejection from the normal wastes more
+# draws than the inverse CDF costs.
+_REJECTION_MIN_MASS = 0.3
+
+
+def truncated_normal_kernel(mean: float, sigma: float, a: float, b: float) -> Kernel:
+    """N(mean, sigma^2) conditioned on [a, b] (sigma > 0, a < b; a or b may be infinite).
+
+    Wide intervals: rejection from the normal (exact; acceptance >= 30%). Narrow or
+    tail intervals: inverse CDF in float64, in log space on the side of the interval
+    nearer the mode's tail, so far tails (a = 30 sigma) stay exact.
+    """
+    mean, sigma, a, b = float(mean), float(sigma), float(a), float(b)
+    alpha, beta = (a - mean) / sigma, (b - mean) / sigma
+    mass = _ndtr(beta) - _ndtr(alpha)
+    if mass >= _REJECTION_MIN_MASS:
+        return _truncated_by_rejection(mean, sigma, a, b, alpha, beta, mass)
+    return _truncated_by_inversion(mean, sigma, a, b, alpha, beta)
+
+
+def _truncated_by_rejection(mean, sigma, a, b, alpha, beta, mass) -> Kernel:
+    def kernel(gen: np.random.Generator, out: np.ndarray) -> None:
+        n, filled = out.size, 0
+        lo, hi = out.dtype.type(alpha), out.dtype.type(beta)
+        while filled < n:
+            need = n - filled
+            z = gen.standard_normal(int(need / mass * 1.02) + 16, dtype=out.dtype)
+            accepted = z[(z >= lo) & (z <= hi)][:need]
+            out[filled : filled + accepted.size] = accepted
+            filled += accepted.size
+        if sigma != 1.0:
+            out *= sigma
+        if mean != 0.0:
+            out += mean
+        # Scaling can round a value just past a bound; the rounded bound is the
+        # correctly rounded value there.
+        np.clip(out, a, b, out=out)
+
+    return kernel
+
+
+def _truncated_by_inversion(mean, sigma, a, b, alpha, beta) -> Kernel:
+    from scipy.special import log_ndtr, ndtri_exp
+
+    # Work on the side where the CDF is small (accurate in log space): mirror an
+    # interval that leans right, and negate the samples back.
+    flip = alpha + beta > 0
+    if flip:
+        alpha, beta = -beta, -alpha
+    log_a, log_b = float(log_ndtr(alpha)), float(log_ndtr(beta))
+    # log(Phi(beta) - Phi(alpha)), exact even when the two are close.
+    log_mass = log_b + math.log(-math.expm1(log_a - log_b))
+
+    def kernel(gen: np.random.Generator, out: np.ndarray) -> None:
+        u = gen.random(out.size)
+        with np.errstate(divide="ignore"):
+            np.log(u, out=u)
+        # log(Phi(alpha) + u * (Phi(beta) - Phi(alpha)))
+        u += log_mass
+        np.logaddexp(log_a, u, out=u)
+        z = ndtri_exp(u)
+        np.clip(z, alpha, beta, out=z)
+        if flip:
+            np.negative(z, out=z)
+        z *= sigma
+        z += mean
+        out[...] = z
+        np.clip(out, a, b, out=out)
+
+    return kernel
