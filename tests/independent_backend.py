@@ -256,6 +256,10 @@ class NumpyBackend:
         q = q * np.sign(np.diag(r))
         return q.T if rows < cols else q
 
+    def zero_count(self, sparsity: float, rows: int) -> int:
+        # Literally ceil(sparsity * rows) in floating point, as MindSpore and PyTorch do.
+        return math.ceil(sparsity * rows)
+
     def zero_rows(self, rng, rows: int, cols: int, zeros: int) -> np.ndarray:
         """(zeros, cols) row indices: for each column, a uniform random subset."""
         return np.argsort(rng.random((rows, cols)), axis=0)[:zeros]
@@ -376,8 +380,7 @@ class NumpyBackend:
             raise ValueError(f"Sparse: sparsity must be in [0, 1), got {sparsity!r}")
         sigma = non_negative_sigma("Sparse", sigma)
         rows, cols = shape
-        # Literally ceil(sparsity * rows) in floating point, as MindSpore and PyTorch do.
-        zeros = math.ceil(sparsity * rows)
+        zeros = self.zero_count(sparsity, rows)
         values = sigma * self.standard_normal(rng, shape)
         values[self.zero_rows(rng, rows, cols, zeros), np.arange(cols)] = 0.0
         return values
