@@ -34,12 +34,14 @@ Only numpy and scipy are used; nothing here knows any initializer.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from scipy import fft as _fft
+from scipy import optimize as _optimize
 from scipy import special as _special
 from scipy import stats as _stats
 
@@ -123,7 +125,7 @@ def _as_sample(sample, name: str = "sample", minimum: int = 2) -> np.ndarray:
 
 def _z(tail_probability: float) -> float:
     """The standard normal quantile with `tail_probability` above it."""
-    return float(_stats.norm.isf(tail_probability))
+    return float(-_special.ndtri(tail_probability))
 
 
 def _nan_result(n: int, nan_count: int, what: str) -> StatResult:
@@ -511,9 +513,20 @@ def _binomial_bounds(n: int, p: float, alpha: float) -> tuple[int, int]:
         return 0, 0
     if p >= 1.0:
         return n, n
-    lo = int(_stats.binom.ppf(alpha / 2, n, p))
-    hi = int(_stats.binom.isf(alpha / 2, n, p))
-    return lo, hi
+    q = alpha / 2
+    return (_first_count(lambda k: _special.bdtr(k, n, p) >= q, _special.bdtrik(q, n, p), n),
+            _first_count(lambda k: _special.bdtrc(k, n, p) <= q, _special.bdtrik(1 - q, n, p), n))
+
+
+def _first_count(holds: Callable[[int], bool], guess: float, n: int) -> int:
+    """Smallest k in [0, n] where the monotone predicate `holds` is true, starting
+    from the continuous inverse `guess` (scipy.stats' binom.ppf is 100x slower)."""
+    k = 0 if not math.isfinite(guess) else min(max(int(math.floor(guess)), 0), n)
+    while k < n and not holds(k):
+        k += 1
+    while k > 0 and holds(k - 1):
+        k -= 1
+    return k
 
 
 def _binomial_detectable(n: int, p: float, alpha: float) -> float:
@@ -524,7 +537,7 @@ def _binomial_detectable(n: int, p: float, alpha: float) -> float:
     za, zb = _z(alpha / 2), _z(1 - POWER)
     # solve d = za sqrt(p(1-p)/n) + zb sqrt(p'(1-p')/n) with p' = p + d, by fixed point
     d = (za + zb) * math.sqrt(p * (1 - p) / n)
-    for _ in range(30):
+    for _ in range(30):  # converges fast: d changes by O(d^2)
         q = min(p + d, 1.0)
         d = za * math.sqrt(p * (1 - p) / n) + zb * math.sqrt(q * (1 - q) / n)
     return d
@@ -572,9 +585,13 @@ def tail_test(sample, cdf: Callable, quantiles: Sequence[float], alpha: float, *
     `binomial_test` at alpha / len(quantiles) (Bonferroni).  A point where the
     law has no mass beyond it (a truncation bound) fails on a single value past
     it.  Cheaply catches a wrong truncation or clamping that a KS test sees
-    only at large n.  For float16 / bfloat16 (`dtype` None takes the sample's
-    dtype) each point is moved to a representable value and the expected mass
-    is that of the rounded law, exactly.
+    only at large n.
+
+    Rounding: for float16, bfloat16 and float32 (`dtype` None takes the
+    sample's dtype) each point is moved to the representable value on its
+    tail's side and the expected mass is that of the law rounded to the dtype,
+    exactly.  This matters even in float32 at a truncation bound b: values in
+    (b - ulp/2, b] round to b itself, which a continuous law says has mass 0.
     """
     alpha = _check_alpha(alpha)
     if not callable(cdf):
@@ -583,76 +600,70 @@ def tail_test(sample, cdf: Callable, quantiles: Sequence[float], alpha: float, *
     if points.size == 0 or not np.all(np.isfinite(points)):
         raise ValueError(f"quantiles must be a non-empty sequence of finite points, got {quantiles!r}")
     arr = _as_sample(sample, minimum=1)
-    name = _dtype_name(dtype) if dtype is not None else arr.dtype.name
+    name = _dtype_name(dtype) if dtype is not None else (
+        arr.dtype.name if arr.dtype.name in _FORMATS else None)
     n = arr.size
-    x = np.sort(arr).astype(np.float64)
-    nan_count = int(np.isnan(x).sum()) if np.isnan(x[-1]) else 0
+    x = arr.astype(np.float64)
+    nan_count = int(np.isnan(x).sum())
     if nan_count:
         return _nan_result(n, nan_count, "tail mass")
     per_point = alpha / points.size
-    f_points = _evaluate_cdf(cdf, points)
+    lower = _evaluate_cdf(cdf, points) < 0.5
+    if name in _FORMATS:
+        v = _representable_toward(points, name, down=lower)
+        low, up = rounding_interval(v, name)
+        p = np.where(lower, _evaluate_cdf(cdf, up), 1.0 - _evaluate_cdf(cdf, low))
+    else:
+        v = points
+        f = _evaluate_cdf(cdf, v)
+        p = np.where(lower, f, 1.0 - f)
 
-    worst = None  # (margin ratio, result, description)
+    worst = None  # (how far past its threshold, result, text)
     sensitivities = []
-    for t, ft in zip(points, f_points):
-        lower = ft < 0.5
-        if name in ("float16", "bfloat16"):
-            # the representable value on the tail's side of t, and the exact mass beyond it
-            v = _representable_toward(t, name, down=lower)
-            low, up = rounding_interval(np.array([v]), name)
-            p = float(_evaluate_cdf(cdf, up)[0]) if lower else 1.0 - float(_evaluate_cdf(cdf, low)[0])
-        else:
-            v, p = t, (ft if lower else 1.0 - ft)
-        if lower:
-            count = int(np.searchsorted(x, v, side="right"))
-            side = f"<= {_fmt(v)}"
-        else:
-            count = int(n - np.searchsorted(x, v, side="left"))
-            side = f">= {_fmt(v)}"
-        r = binomial_test(count, n, p, per_point)
-        ratio = r.statistic / r.threshold if r.threshold > 0 else (math.inf if r.statistic > 0 else 0.0)
-        d = _binomial_detectable(n, p, per_point)
-        sensitivities.append((d / p if p > 0 else -1.0, side, p, d))
-        if worst is None or (not r.passed and worst[1].passed) or (r.passed == worst[1].passed and ratio > worst[0]):
-            worst = (ratio, r, f"mass {side}: {r.message}")
+    for vi, pi, lo_tail in zip(v.tolist(), np.clip(p, 0.0, 1.0).tolist(), lower.tolist()):
+        count = int(np.count_nonzero(x <= vi) if lo_tail else np.count_nonzero(x >= vi))
+        side = f"{'<=' if lo_tail else '>='} {_fmt(vi)}"
+        r = binomial_test(count, n, pi, per_point)
+        excess = r.statistic / r.threshold if r.threshold > 0 else (math.inf if r.statistic > 0 else 0.0)
+        sensitivities.append((_binomial_detectable(n, pi, per_point) / pi if pi > 0 else -1.0, side, pi))
+        if worst is None or (r.passed, -excess) < (worst[1].passed, -worst[0]):
+            worst = (excess, r, f"mass {side}: {r.message}")
 
     _, r, text = worst
-    passed = r.passed
-    detect_bits = []
-    for rel, side, p, d in sorted(sensitivities, key=lambda s: (s[0] >= 0, s[0])):
+    words = []
+    for rel, side, pi in sorted(sensitivities, key=lambda s: (s[0] >= 0, s[0])):
         if rel < 0:
-            detect_bits.append(f"any value {side}")
+            words.append(f"any value {side}")
         else:
-            detect_bits.append(f"mass {side} off by >= {100 * rel:.2g}% of its expected {_fmt(p)}")
+            words.append(f"mass {side} off by >= {100 * rel:.2g}% of its expected {_fmt(pi)}")
     return StatResult(
-        passed=passed,
+        passed=r.passed,
         statistic=r.statistic,
         threshold=r.threshold,
         n=n,
-        detectable="; ".join(detect_bits[:3]),
+        detectable="; ".join(words[:3]),
         message=f"worst of {points.size} tail(s), each at alpha={_alpha_txt(per_point)}: {text}",
     )
 
 
-def _representable_toward(t: float, name: str, *, down: bool) -> float:
-    """The representable value of `name` nearest to t on the given side (t itself if representable)."""
-    if name == "float16":
-        with np.errstate(over="ignore"):
-            v = float(np.float16(t))
-        step = np.nextafter(np.float16(v), np.float16(-np.inf if down else np.inf))
-        if (v > t and down) or (v < t and not down):
-            v = float(step)
-        return v
-    # bfloat16: truncate a float32 bit pattern to its top 16 bits, then step
-    x32 = np.float32(t)
-    if (float(x32) > t and down) or (float(x32) < t and not down):
-        x32 = np.nextafter(x32, np.float32(-np.inf if down else np.inf))
-    bits = int(np.array([x32]).view(np.uint32)[0])
-    trunc = bits & 0xFFFF0000
-    v = float(np.array([trunc], dtype=np.uint32).view(np.float32)[0])
-    # truncation moves toward zero; step one bfloat16 away from zero if that is the wrong side
-    if (v > t and down) or (v < t and not down):
-        v = float(np.array([trunc + 0x10000], dtype=np.uint32).view(np.float32)[0])
+def _representable_toward(t: np.ndarray, name: str, *, down: np.ndarray) -> np.ndarray:
+    """For each t, the representable value of `name` nearest to it on the side
+    `down` says (t itself when representable)."""
+    t = np.asarray(t, dtype=np.float64)
+    wide = np.float16 if name == "float16" else np.float32
+    with np.errstate(over="ignore"):
+        r = t.astype(wide)
+    towards = np.where(down, -np.inf, np.inf).astype(wide)
+    wrong_side = np.where(down, r.astype(np.float64) > t, r.astype(np.float64) < t)
+    r = np.where(wrong_side, np.nextafter(r, towards), r)
+    if name != "bfloat16":
+        return r.astype(np.float64)
+    # bfloat16: keep the top 16 bits of the float32 (toward zero), then step one
+    # bfloat16 away from zero where that landed on the wrong side
+    bits = r.astype(np.float32).view(np.uint32) & np.uint32(0xFFFF0000)
+    v = bits.view(np.float32).astype(np.float64)
+    wrong_side = np.where(down, v > t, v < t)
+    v = np.where(wrong_side, (bits + np.uint32(0x10000)).view(np.float32).astype(np.float64), v)
     return v
 
 
@@ -691,13 +702,14 @@ def chisquare_uniform_test(counts, alpha: float) -> StatResult:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def _noncentrality_for_power(threshold: float, df: int) -> float:
-    from scipy.optimize import brentq
+    """The noncentrality at which chi-square(df) exceeds `threshold` with probability POWER."""
 
     lo, hi = 0.0, 1.0
     while _stats.ncx2.sf(threshold, df, hi) < POWER:
         hi *= 2.0
-    return brentq(lambda lam: _stats.ncx2.sf(threshold, df, lam) - POWER, lo, hi, xtol=1e-6)
+    return _optimize.brentq(lambda lam: _stats.ncx2.sf(threshold, df, lam) - POWER, lo, hi, xtol=1e-6)
 
 
 # ----------------------------------------------------------------------------

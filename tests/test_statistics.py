@@ -116,6 +116,16 @@ def test_ks_handles_ties_exactly():
     assert ks_test(x, stats.uniform(0, 2).cdf, 0.1).statistic == pytest.approx(0.5)
 
 
+def test_binomial_bounds_are_scipys_exact_quantiles():
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(1, 10 ** rng.integers(1, 8)))
+        p = float(rng.choice([rng.uniform(), 10 ** rng.uniform(-9, 0), 1 - 10 ** rng.uniform(-9, 0)]))
+        a = float(10 ** rng.uniform(-9, -0.5))
+        expected = (int(stats.binom.ppf(a / 2, n, p)), int(stats.binom.isf(a / 2, n, p)))
+        assert st._binomial_bounds(n, p, a) == expected, (n, p, a)
+
+
 def test_nan_fails_with_a_message():
     x = np.random.default_rng(2).standard_normal(1000)
     x[17] = np.nan
