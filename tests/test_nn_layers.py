@@ -358,6 +358,31 @@ def test_invalid_layer_arguments_are_rejected_by_name(make, exc, pattern):
         make()
 
 
+@pytest.mark.parametrize("make, shape", [
+    (lambda: nn.Conv2d(2, 3, 3), (1, 2, 4, 4)),
+    (lambda: nn.Conv2dTranspose(2, 3, 3), (1, 2, 4, 4)),
+    (lambda: nn.Dense(2, 3), (4, 2)),
+])
+def test_input_dtype_must_match_weight_dtype_as_in_mindspore(make, shape):
+    with pytest.raises(TypeError, match=r"dtype must be the weight's dtype Float32, but got Float64"):
+        make()(ms.Tensor(np.ones(shape, np.float64)))
+
+
+@pytest.mark.parametrize("dtype", [ms.float16, ms.bfloat16, ms.float64])
+def test_layers_created_in_another_dtype_compute_in_it(dtype):
+    ms.set_seed(11)
+    rng = np.random.default_rng(11)
+    conv = nn.Conv2d(2, 3, 3, has_bias=True, dtype=dtype)
+    x = ms.Tensor(rng.standard_normal((1, 2, 5, 5)), dtype)
+    out = conv(x)
+    assert out.dtype == dtype
+    expected = with_bias(direct_conv(x.asnumpy().astype(np.float64), conv.weight.asnumpy().astype(np.float64),
+                                     (1, 1), (1, 1), [(1, 1), (1, 1)], 1), conv)
+    # Products accumulate in float32 (or better); only the final rounding is in `dtype`.
+    tolerance = {ms.float16: 2e-3, ms.bfloat16: 1e-2, ms.float64: 1e-12}[dtype]
+    np.testing.assert_allclose(out.asnumpy().astype(np.float64), expected, rtol=tolerance, atol=tolerance)
+
+
 def test_batchnorm_training_needs_two_values_per_channel():
     cell = nn.BatchNorm1d(3).set_train(True)
     with pytest.raises(ValueError, match=r"BatchNorm1d.*more than one value per channel.*\(1, 3\)"):

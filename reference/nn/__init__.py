@@ -4,40 +4,8 @@ Layers have MindSpore 2.x signatures, weight layouts, parameter names and defaul
 initialisations; their forward passes are vectorised numpy.
 """
 
+from reference.nn import layer
 from reference.nn.cell import Cell
-from reference.nn.layer import (
-    BatchNorm1d,
-    BatchNorm2d,
-    CellList,
-    Conv1d,
-    Conv2d,
-    Conv2dTranspose,
-    Conv3d,
-    Dense,
-    Embedding,
-    LayerNorm,
-    ReLU,
-    SequentialCell,
-    Sigmoid,
-    Tanh,
-    get_activation,
-)
+from reference.nn.layer import *  # noqa: F403  (re-exports every layer, see layer.__all__)
 
-__all__ = [
-    "BatchNorm1d",
-    "BatchNorm2d",
-    "Cell",
-    "CellList",
-    "Conv1d",
-    "Conv2d",
-    "Conv2dTranspose",
-    "Conv3d",
-    "Dense",
-    "Embedding",
-    "LayerNorm",
-    "ReLU",
-    "SequentialCell",
-    "Sigmoid",
-    "Tanh",
-    "get_activation",
-]
+__all__ = sorted(["Cell", *layer.__all__])

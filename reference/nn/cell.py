@@ -55,14 +55,24 @@ class Cell:
 
     # -- registration -------------------------------------------------------------------
 
-    def _registry(self, kind: str) -> OrderedDict:
-        try:
-            return self.__dict__[kind]
-        except KeyError:
+    def _check_entry(self, registry: str, key, value, kind: type) -> None:
+        """Validate a registration of `value` (a `kind` or None) under `key`, and drop a
+        plain attribute of that name so the registry entry is what attribute access finds."""
+        if registry not in self.__dict__:
             raise AttributeError(
                 f"{self.cls_name}.__init__ must call Cell.__init__() (super().__init__()) "
                 "before assigning parameters or cells."
-            ) from None
+            )
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(
+                f"For '{self.cls_name}', a {kind.__name__} name must be a non-empty str without '.', but got {key!r}."
+            )
+        if value is not None and not isinstance(value, kind):
+            raise TypeError(
+                f"For '{self.cls_name}', '{key}' must be a {kind.__name__} or None, but got {type(value).__name__}."
+            )
+        if key in self.__dict__:
+            object.__delattr__(self, key)
 
     def __setattr__(self, name: str, value) -> None:
         if isinstance(value, Parameter):
@@ -113,37 +123,15 @@ class Cell:
 
     def insert_param_to_cell(self, param_name: str, param: Parameter | None) -> None:
         """Register `param` under `param_name` (no dots); a placeholder name becomes `param_name`."""
-        params = self._registry("_params")
-        if not isinstance(param_name, str) or not param_name or "." in param_name:
-            raise KeyError(
-                f"For '{self.cls_name}', a parameter name must be a non-empty str without '.', "
-                f"but got {param_name!r}."
-            )
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(
-                f"For '{self.cls_name}', 'param' must be a Parameter or None, but got {type(param).__name__}."
-            )
-        if param_name in self.__dict__:
-            object.__delattr__(self, param_name)
+        self._check_entry("_params", param_name, param, Parameter)
         if param is not None and _is_generated_name(param.name):
             param.name = param_name
-        params[param_name] = param
+        self._params[param_name] = param
 
     def insert_child_to_cell(self, child_name: str, child_cell: "Cell | None") -> None:
         """Register `child_cell` under `child_name` (no dots), without renaming parameters."""
-        cells = self._registry("_cells")
-        if not isinstance(child_name, str) or not child_name or "." in child_name:
-            raise KeyError(
-                f"For '{self.cls_name}', a child cell name must be a non-empty str without '.', "
-                f"but got {child_name!r}."
-            )
-        if child_cell is not None and not isinstance(child_cell, Cell):
-            raise TypeError(
-                f"For '{self.cls_name}', 'child_cell' must be a Cell or None, but got {type(child_cell).__name__}."
-            )
-        if child_name in self.__dict__:
-            object.__delattr__(self, child_name)
-        cells[child_name] = child_cell
+        self._check_entry("_cells", child_name, child_cell, Cell)
+        self._cells[child_name] = child_cell
 
     def update_parameters_name(self, prefix: str = "", recurse: bool = True) -> None:
         """Rename every parameter to `prefix` + its traversal name."""

@@ -7,9 +7,10 @@ import numbers
 
 import numpy as np
 
+from reference.common import dtype as mstype
 from reference.common.tensor import Tensor
 
-__all__ = ["input_array", "is_int", "output_tensor", "positive_int"]
+__all__ = ["check_same_dtype", "input_array", "is_int", "output_tensor", "positive_int"]
 
 
 def input_array(layer: str, x, ranks: tuple[int, ...] | None, layout: str, channels: int | None = None,
@@ -31,6 +32,16 @@ def input_array(layer: str, x, ranks: tuple[int, ...] | None, layout: str, chann
             f"but got {x.shape[channel_axis]} (input shape {x.shape})."
         )
     return x._array
+
+
+def check_same_dtype(layer: str, x: np.ndarray, weight) -> None:
+    """MindSpore's layers refuse an input whose dtype differs from the weight's; so do we,
+    rather than silently promoting (a float64 input would give a float64 output)."""
+    if x.dtype != weight._array.dtype:
+        raise TypeError(
+            f"For '{layer}', the input's dtype must be the weight's dtype {weight.dtype}, but got "
+            f"{mstype.pytype_to_dtype(x.dtype)}. Cast the input (or create the layer with dtype=...)."
+        )
 
 
 def output_tensor(arr: np.ndarray) -> Tensor:

@@ -16,7 +16,7 @@ from reference.common.parameter import Parameter
 from reference.common.tensor import Tensor
 from reference.nn.cell import Cell
 from reference.nn.layer.activation import get_activation
-from reference.nn.layer._inputs import input_array, output_tensor, positive_int
+from reference.nn.layer._inputs import check_same_dtype, input_array, output_tensor, positive_int
 
 __all__ = ["Dense"]
 
@@ -66,11 +66,13 @@ class Dense(Cell):
 
     def construct(self, x):
         arr = input_array("Dense", x, None, "(..., in_channels)", self.in_channels, channel_axis=-1)
-        weight = self.weight._array
-        out = np.matmul(arr, weight.T)
+        check_same_dtype("Dense", arr, self.weight)
+        # float16 products are accumulated in float32, as the backends do.
+        compute = np.promote_types(arr.dtype, np.float32)
+        out = np.matmul(arr.astype(compute, copy=False), self.weight._array.T.astype(compute, copy=False))
         if self.has_bias:
             out = out + self.bias._array
-        result = output_tensor(out.astype(np.result_type(arr, weight), copy=False))
+        result = output_tensor(out.astype(arr.dtype, copy=False))
         if self.activation is not None:
             result = self.activation(result)
         return result

@@ -21,7 +21,7 @@ from reference.common.parameter import Parameter
 from reference.common.tensor import Tensor
 from reference.nn import _numpy_ops as ops
 from reference.nn.cell import Cell
-from reference.nn.layer._inputs import input_array, is_int, output_tensor, positive_int
+from reference.nn.layer._inputs import check_same_dtype, input_array, is_int, output_tensor, positive_int
 
 __all__ = ["Conv1d", "Conv2d", "Conv2dTranspose", "Conv3d"]
 
@@ -117,9 +117,6 @@ class _Conv(Cell):
             out = out + self.bias._array.reshape((1, -1) + (1,) * (out.ndim - 2))
         return out
 
-    def _result_dtype(self, x: np.ndarray):
-        return np.result_type(x, self.weight._array)
-
     def extend_repr(self) -> str:
         return (
             f"input_channels={self.in_channels}, output_channels={self.out_channels}, "
@@ -143,6 +140,7 @@ class _ConvForward(_Conv):
         return self._pads
 
     def _convolve(self, x: np.ndarray) -> np.ndarray:
+        check_same_dtype(self.cls_name, x, self.weight)
         spatial = x.shape[2:]
         pads = self._pads_for(spatial)
         lengths = [ops.conv_output_length(n, k, s, d, p)
@@ -154,7 +152,7 @@ class _ConvForward(_Conv):
                 f"(pad_mode={self.pad_mode!r}): the output would have shape {tuple(lengths)}."
             )
         out = ops.conv_nd(x, self.weight._array, self.stride, self.dilation, pads, self.group)
-        return self._add_bias(out).astype(self._result_dtype(x), copy=False)
+        return self._add_bias(out).astype(x.dtype, copy=False)
 
     def construct(self, x):
         arr = input_array(self.cls_name, x, (2 + self._spatial_rank,), self._layout, self.in_channels)
@@ -263,6 +261,7 @@ class Conv2dTranspose(_Conv):
 
     def construct(self, x):
         arr = input_array(self.cls_name, x, (4,), self._layout, self.in_channels)
+        check_same_dtype(self.cls_name, arr, self.weight)
         lengths, pad_low = [], []
         for n, k, s, d, (lo, hi) in zip(arr.shape[2:], self.kernel_size, self.stride, self.dilation, self._pads):
             extent = d * (k - 1) + 1
@@ -284,4 +283,4 @@ class Conv2dTranspose(_Conv):
         out = self._add_bias(out)
         if any(self._output_padding):
             out = np.pad(out, [(0, 0), (0, 0)] + [(0, extra) for extra in self._output_padding])
-        return output_tensor(out.astype(self._result_dtype(arr), copy=False))
+        return output_tensor(out.astype(arr.dtype, copy=False))
