@@ -279,10 +279,10 @@ def _exact(law: Law, x: np.ndarray) -> str:
         return f"every element matches the law ({law.description}) in this fill"
     first = tuple(int(i) for i in np.argwhere(differ)[0])
     text = (f"{count} of {got.size} elements differ from the law ({law.description}); "
-            f"first at {first}: got {got[first]!r}, expected {want[first]!r}")
+            f"first at {first}: got {float(got[first])!r}, expected {float(want[first])!r}")
     values = np.unique(got)
     if values.size == 1:
-        text += f"; every element is {values[0]!r}"
+        text += f"; every element is {float(values[0])!r}"
     if law.spec.name == "Dirac" and law.spec.params["groups"] != 1:
         ungrouped = _try_law(law.spec.replace(groups=1), law.shape, law.dtype)
         if ungrouped is not None and np.array_equal(ungrouped.exact.astype(np.float64), got):

@@ -1,0 +1,142 @@
+"""What people read: the summary table, failure explanations and diagnoses in words.
+
+Diagnoses are tested on fills of deliberately broken backends (tests/broken_backends.py)
+and on synthetic samples, all with fixed seeds, so every assertion here is deterministic.
+A diagnosis names a bug only when the sample fits the wrong law (its std within six
+standard errors and its KS distance under the alpha = 1e-3 threshold); the tests check
+both that the right bug is named and that none is named when no candidate fits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import broken_backends as bb
+from independent_backend import NumpyBackend
+from initcheck.diagnose import alternatives, diagnose, diagnose_result
+from initcheck.present import explain, repro_command, summary_line, summary_table
+from initcheck.results import CheckResult, Report
+from initcheck.spec import Spec
+
+
+def result(initializer, check, outcome, **kw):
+    fields = dict(id=f"{initializer}|{check}|8x4|float32", spec=f"{initializer}()",
+                  initializer=initializer, params={}, shape=[8, 4], dtype="float32",
+                  check=check, outcome=outcome)
+    fields.update(kw)
+    return CheckResult(**fields)
+
+
+def test_summary_table_groups_by_initializer_with_one_column_per_kind():
+    report = Report("toy", "1.0", {"alpha": 1e-6}, [
+        result("Sparse", "ks", "passed"),
+        result("HeUniform", "ks", "passed"),
+        result("HeUniform", "ks", "failed"),      # worst outcome wins the cell
+        result("HeUniform", "variance", "passed"),
+        result("Orthogonal", "orthogonal", "skipped"),
+        result("HeUniform", "determinism", "error"),
+        CheckResult("gain|gain|-|-", "gain", "gain", {}, None, None, "gain", "passed"),
+    ])
+    lines = summary_table(report).splitlines()
+    assert lines[0].split() == ["initializer", "ks", "var", "orth", "determ", "gain"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
+    # catalog order, capability rows last
+    assert [line.split()[0] for line in lines[1:]] == ["HeUniform", "Orthogonal", "Sparse", "gain"]
+    assert rows["HeUniform"] == ["FAIL", "ok", ".", "ERR", "."]
+    assert rows["Orthogonal"] == [".", ".", "n/p", ".", "."]
+    assert rows["gain"] == [".", ".", ".", ".", "ok"]
+    assert summary_line(report) == "4 passed, 1 failed, 1 errors, 1 skipped (alpha=1e-06 per check)"
+
+
+def test_summary_line_says_when_a_run_was_interrupted():
+    report = Report("toy", "1.0", {}, [result("Normal", "ks", "passed")], incomplete=True)
+    assert "INCOMPLETE" in summary_line(report)
+
+
+def test_explain_gives_numbers_diagnosis_and_a_repro_command():
+    r = result("HeNormal", "variance", "failed", statistic=0.5, threshold=0.007, n=4096,
+               detectable="std off by >= 1.8%", message="std=0.125, but should be 0.25",
+               seed=11)
+    text = explain(r, "std is 0.5x the law's: looks like fan_in and fan_out swapped",
+                   backend="mylib.init:Backend")
+    lines = text.splitlines()
+    assert lines[0] == "FAILED variance HeNormal() shape (8, 4) float32"
+    assert "looks like fan_in and fan_out swapped" in lines[1]
+    assert "std=0.125, but should be 0.25" in text
+    assert "statistic 0.5 > threshold 0.007 (n=4096; detects std off by >= 1.8%)" in text
+    assert lines[-1] == ("  reproduce: initcheck run --backend mylib.init:Backend "
+                         "--case 'HeNormal|variance|8x4|float32' --seed 11")
+    # the runner's own repro line wins when present
+    assert repro_command(result("X", "ks", "failed", repro="initcheck run --case x"),
+                         "b") == "initcheck run --case x"
+
+
+def fill(backend, spec, shape, seed=1234):
+    return backend.fill(spec, shape, "float32", seed)
+
+
+@pytest.mark.parametrize("broken, spec, shape, expected", [
+    (bb.FansSwapped, Spec.make("HeNormal"), (128, 32), "fan_in and fan_out swapped"),
+    (bb.HeGainForgotten, Spec.make("HeUniform"), (128, 32), "the gain 1.414 of leaky_relu left out"),
+    (bb.TruncationBoundsInSigmas, Spec.make("TruncatedNormal"), (256, 64),
+     "a and b read as multiples of sigma"),
+    (bb.VarianceScalingNoTruncationCorrection, Spec.make("VarianceScaling"), (256, 64),
+     "the truncation correction left out"),
+    (bb.HeUniformMissingSqrt3, Spec.make("HeUniform"), (128, 32),
+     "the bound set to the std (the √3 factor left out)"),
+    (bb.UniformFromZero, Spec.make("Uniform"), (256, 64), "U(0, scale) drawn instead"),
+    (bb.NormalMeanIgnored, Spec.make("Normal", sigma=0.2, mean=-1.5), (256, 64),
+     "the mean ignored"),
+    (bb.ReceptiveFieldIgnored, Spec.make("XavierNormal"), (16, 32, 3, 3),
+     "the receptive field (9 = prod(shape[2:])) left out of the fans"),
+    (bb.SparseFloorZeros, Spec.make("Sparse", sparsity=0.1), (333, 300),
+     "floor(sparsity·rows) used instead of ceil"),
+    (bb.OrthogonalGainIgnored, Spec.make("Orthogonal", gain=2.0), (64, 64),
+     "the gain was not applied"),
+])
+def test_diagnosis_names_the_bug_of_a_broken_backend(broken, spec, shape, expected):
+    text = diagnose(spec, shape, "float32", fill(broken(), spec, shape))
+    assert "looks like" in text and expected in text, text
+
+
+def test_fan_ratio_two_cannot_tell_swapped_fans_from_a_missing_relu_gain():
+    # fan_out/fan_in = 2 moves the std by sqrt(2), exactly the relu gain: both are named
+    spec, shape = Spec.make("HeNormal"), (64, 32)
+    text = diagnose(spec, shape, "float32", fill(bb.FansSwapped(), spec, shape))
+    assert "fan_in and fan_out swapped" in text and "of leaky_relu left out" in text
+
+
+def test_no_guess_when_no_plausible_bug_fits():
+    spec, shape = Spec.make("HeNormal"), (128, 32)
+    rng = np.random.default_rng(5)
+    # std 1.3x the law's: no bug on the list gives that factor
+    x = rng.normal(0, 1.3 * math.sqrt(2 / 32), size=shape).astype("float32")
+    text = diagnose(spec, shape, "float32", x)
+    assert text.startswith("std is 1.3x the law's") and "looks like" not in text
+
+
+def test_no_guess_for_a_correct_fill_that_differs_in_shape_only():
+    # a Laplace law with the right std: the moments match, the shape does not
+    spec, shape = Spec.make("Normal", sigma=0.5), (256, 64)
+    x = np.random.default_rng(9).laplace(0, 0.5 / math.sqrt(2), size=shape).astype("float32")
+    text = diagnose(spec, shape, "float32", x)
+    assert "match the law's" in text and "looks like" not in text
+
+
+def test_alternatives_drop_wrong_laws_identical_to_the_right_one():
+    # Xavier is symmetric in the fans: "fans swapped" changes nothing and is not offered
+    bugs = [a.bug for a in alternatives(Spec.make("XavierUniform"), (64, 16), "float32")]
+    assert not any("swapped" in b for b in bugs)
+    assert any("fan_in alone" in b for b in bugs)
+
+
+def test_exact_and_capability_failures_are_described_or_left_to_the_check():
+    spec, shape = Spec.make("Identity"), (8, 8)
+    text = diagnose(spec, shape, "float32", np.zeros(shape, dtype="float32"))
+    assert text == ("8 of 64 elements differ from the law (identity matrix); first at (0, 0): "
+                    "got 0.0, expected 1.0; every element is 0.0")
+    capability = CheckResult("gain|gain|-|-", "gain", "gain", {}, None, None, "gain", "failed")
+    assert diagnose_result(NumpyBackend(), capability) is None
