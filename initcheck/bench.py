@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -128,14 +129,6 @@ class Case:
 
 def _itemsize(dtype: str) -> int:
     return {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8}[dtype]
-
-
-def _numpy_dtype(dtype: str) -> np.dtype:
-    if dtype == "bfloat16":
-        import ml_dtypes
-
-        return np.dtype(ml_dtypes.bfloat16)
-    return np.dtype(dtype)
 
 
 def cases(
@@ -398,6 +391,8 @@ def run_bench(
             "dtypes": list(dtypes),
             "backends": list(backends) + [n for n in (unavailable or {}) if n not in backends],
             "orthogonal_max_elements": ORTHOGONAL_MAX_ELEMENTS,
+            "cpu_count": os.cpu_count(),
+            "load_average_start": _load_average(),
         },
     )
     run.skipped.extend(Skipped(EVERY_BACKEND, case, reason) for case, reason in capped)
@@ -443,7 +438,16 @@ def run_bench(
                 continue
             run.measurements.append(Measurement(name, version, case, times))
             report(name, case, _format_seconds(min(times)))
+    run.settings["load_average_end"] = _load_average()
     return run
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average: above the core count, others were competing for the CPU."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):  # not on every platform
+        return None
 
 
 # ------------------------------------------------------------------- summaries
@@ -465,7 +469,8 @@ class Row:
 
 
 def summary_rows(run: BenchRun) -> list[Row]:
-    """One row per measured (backend, case), the floor excluded, in run order."""
+    """One row per measured (backend, case), the floor excluded; the rows of one
+    case together, in backend order."""
     floors = {
         (m.case.shape, m.case.dtype): m.best for m in run.measurements if m.backend == FLOOR
     }
@@ -473,8 +478,14 @@ def summary_rows(run: BenchRun) -> list[Row]:
     for m in run.measurements:
         if m.backend != FLOOR:
             by_case.setdefault(m.case, []).append(m)
+    # Measurements come backend by backend; group them by initializer, dtype and
+    # size, initializers and dtypes in the order they first appear.
+    spec_order = {spec: i for i, spec in enumerate(dict.fromkeys(c.spec for c in by_case))}
+    dtype_order = {d: i for i, d in enumerate(dict.fromkeys(c.dtype for c in by_case))}
+    ordered = sorted(by_case, key=lambda c: (spec_order[c.spec], dtype_order[c.dtype], c.elements))
     rows = []
-    for case, group in by_case.items():
+    for case in ordered:
+        group = by_case[case]
         for m in group:
             others = [o.best for o in group if o.backend != m.backend]
             floor = floors.get((case.shape, case.dtype))
@@ -691,10 +702,9 @@ _LINESTYLES = ("-", "--", ":", "-.")
 def plot_throughput(run: BenchRun, path) -> None:
     """Log-log throughput (elements/s) against size, one panel per initializer,
     one line per backend and dtype, the floor in black."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure, not pyplot: no global backend switch, no window, nothing to close.
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
     rows = summary_rows(run)
     specs = list(dict.fromkeys(r.case.spec for r in rows))
@@ -706,9 +716,8 @@ def plot_throughput(run: BenchRun, path) -> None:
 
     ncols = min(3, max(1, len(specs)))
     nrows = max(1, math.ceil(len(specs) / ncols))
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), squeeze=False, sharey=True
-    )
+    fig = Figure(figsize=(4.2 * ncols, 3.4 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     for ax, spec in zip(axes.flat, specs):
         for dtype in dtypes:
             points = sorted((m.case.elements, m.case.elements / m.best) for m in floors if m.case.dtype == dtype)
@@ -732,15 +741,12 @@ def plot_throughput(run: BenchRun, path) -> None:
         ax.set_xlabel("elements")
     for ax in axes[:, 0]:
         ax.set_ylabel("elements / s")
-    from matplotlib.lines import Line2D
-
     handles = [Line2D([], [], color=colours[b], marker="o", label=b) for b in backends]
     handles.append(Line2D([], [], color="black", alpha=0.6, label="floor (ndarray.fill)"))
     handles += [Line2D([], [], color="grey", linestyle=styles[d], label=d) for d in dtypes]
     fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 # ---------------------------------------------------------------------- report
@@ -758,7 +764,7 @@ def markdown_report(run: BenchRun, *, command: str, plot: str | None, machine: s
         command,
         "```",
         "",
-        f"Run {run.started} on {machine}.",
+        f"Run {run.started} on {machine}.{_load_text(run.settings)}",
         "",
         "Timed: each backend's `fill(spec, shape, dtype, seed)` (adapter work included), "
         f"after one untimed warm-up call; the minimum of up to {run.settings.get('repeat')} "
@@ -830,6 +836,17 @@ def skipped_lines(run: BenchRun) -> list[str]:
         where = ", ".join(f"{c.spec.name} {c.dtype} {c.shape_text}" for c in group if c is not None)
         lines.append(f"{backend}: {reason}" + (f" [{where}]" if where else ""))
     return lines
+
+
+def _load_text(settings: Mapping[str, Any]) -> str:
+    start, end = settings.get("load_average_start"), settings.get("load_average_end")
+    if start is None or end is None:
+        return ""
+    text = f" Load average {start} at the start, {end} at the end"
+    cores = settings.get("cpu_count")
+    if cores and max(start, end) > cores:
+        text += f" (above the {cores} cores: other processes competed, timings are noisy)"
+    return text + "."
 
 
 def machine_summary(machine_info: Mapping[str, Any]) -> str:

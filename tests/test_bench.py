@@ -349,3 +349,21 @@ def test_command_line_names_only_changed_options():
     assert command_line(args) == "initcheck bench --report reports"
     args = parser.parse_args(["bench", "--repeat", "3", "--sizes", "1e4"])
     assert command_line(args) == "initcheck bench --sizes 1e4 --repeat 3"
+
+
+def test_rows_of_one_case_stay_together_whichever_backend_measured_it():
+    small, big = Case(NORMAL, (4, 4), "float32"), Case(NORMAL, (8, 8), "float32")
+    uniform = Case(Spec.make("Uniform"), (4, 4), "float32")
+    run = BenchRun(measurements=[
+        Measurement("a", "1", big, [1.0]),
+        Measurement("a", "1", small, [1.0]),
+        Measurement("b", "1", uniform, [1.0]),  # only b has Uniform
+        Measurement("b", "1", small, [1.0]),
+        Measurement("b", "1", big, [1.0]),
+    ])
+    order = [(r.case.spec.name, r.case.shape, r.backend) for r in bench.summary_rows(run)]
+    assert order == [
+        ("Normal", (4, 4), "a"), ("Normal", (4, 4), "b"),
+        ("Normal", (8, 8), "a"), ("Normal", (8, 8), "b"),
+        ("Uniform", (4, 4), "b"),
+    ]
