@@ -344,6 +344,8 @@ def test_wrong_input_is_a_value_error_naming_layer_expectation_and_input(cell, s
     (lambda: nn.Conv2d(3, 4, (3, 0)), ValueError, r"kernel_size.*\(3, 0\)"),
     (lambda: nn.Conv2d(3, 4, 3.0), TypeError, r"kernel_size"),
     (lambda: nn.Conv1d(3, 4, (3,)), TypeError, r"Conv1d.*kernel_size"),
+    (lambda: nn.Conv1d(3, 4, 0), ValueError, r"Conv1d.*'kernel_size' must be >= 1, but got 0"),
+    (lambda: nn.Conv1d(3, 4, 3, pad_mode="pad", padding=-1), ValueError, r"Conv1d.*'padding' must be >= 0"),
     (lambda: nn.Conv2dTranspose(3, 4, 3, stride=2, output_padding=1), ValueError, r"output_padding.*pad_mode='pad'"),
     (lambda: nn.Conv2dTranspose(3, 4, 3, stride=2, pad_mode="pad", output_padding=2), ValueError,
      r"output_padding.*< max\(stride, dilation\)"),

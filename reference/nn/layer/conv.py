@@ -208,10 +208,12 @@ class Conv1d(_ConvForward):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, pad_mode="same", padding=0, dilation=1,
                  group=1, has_bias=False, weight_init=None, bias_init=None, dtype=mstype.float32) -> None:
-        for arg, value in (("kernel_size", kernel_size), ("stride", stride), ("padding", padding),
-                           ("dilation", dilation)):
+        for arg, value, minimum in (("kernel_size", kernel_size, 1), ("stride", stride, 1), ("padding", padding, 0),
+                                    ("dilation", dilation, 1)):
             if not is_int(value):
                 raise TypeError(f"For 'Conv1d', '{arg}' must be an int, but got {value!r}.")
+            if value < minimum:
+                raise ValueError(f"For 'Conv1d', '{arg}' must be >= {minimum}, but got {value}.")
         if isinstance(weight_init, Tensor):
             if weight_init.ndim != 3:
                 raise ValueError(
