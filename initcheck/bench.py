@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from initcheck.backends import DTYPES, BackendLoadError, load_backend
-from initcheck.spec import Spec, canonical_name
+from initcheck.spec import CATALOG, REQUIRED, Spec, canonical_name
 
 __all__ = [
     "DEFAULT_BACKENDS",
@@ -58,6 +58,7 @@ __all__ = [
     "plot_throughput",
     "rounds_for",
     "run_bench",
+    "short_spec",
     "skipped_lines",
     "summary_rows",
     "time_rounds",
@@ -229,6 +230,18 @@ def parse_initializers(text: str) -> list[Spec]:
     if not specs:
         raise ValueError(f"--initializers: no initializer given in {text!r}")
     return specs
+
+
+def short_spec(spec: Spec) -> str:
+    """`spec` naming only the parameters that differ from the catalog's defaults:
+    ``Sparse(sparsity=0.1)``, ``Normal``. `parse_initializers` reads it back."""
+    defaults = CATALOG[spec.name]
+    changed = [
+        f"{k}={v!r}"
+        for k, v in spec.params.items()
+        if defaults[k] is REQUIRED or defaults[k] != v
+    ]
+    return f"{spec.name}({','.join(changed)})" if changed else spec.name
 
 
 def _split_top_level(text: str) -> list[str]:

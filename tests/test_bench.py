@@ -367,3 +367,18 @@ def test_rows_of_one_case_stay_together_whichever_backend_measured_it():
         ("Normal", (8, 8), "a"), ("Normal", (8, 8), "b"),
         ("Uniform", (4, 4), "b"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "text"),
+    [
+        (Spec.make("Normal"), "Normal"),
+        (Spec.make("Sparse", sparsity=0.1), "Sparse(sparsity=0.1)"),
+        (Spec.make("Sparse", sparsity=0.3, sigma=0.5), "Sparse(sparsity=0.3,sigma=0.5)"),
+        (Spec.make("HeUniform", mode="fan_out"), "HeUniform(mode='fan_out')"),
+        (Spec.make("Constant", value=0.5), "Constant(value=0.5)"),
+    ],
+)
+def test_short_spec_names_changed_parameters_and_reads_back(spec, text):
+    assert bench.short_spec(spec) == text  # one shell word in a regeneration command
+    assert bench.parse_initializers(text) == [spec]

@@ -32,7 +32,7 @@ exit status: 0 when the run finished with at least one backend measured,
 _DEFAULTS = {
     "backends": ",".join(bench.DEFAULT_BACKENDS),
     "sizes": ",".join("x".join(map(str, s)) for s in bench.DEFAULT_SHAPES),
-    "initializers": ",".join(str(s) if s.name in ("Sparse", "Constant") else s.name for s in bench.DEFAULT_SPECS),
+    "initializers": ",".join(map(bench.short_spec, bench.DEFAULT_SPECS)),
     "dtypes": ",".join(bench.DEFAULT_DTYPES),
     "repeat": 10,
     "max_time": 1.0,
