@@ -46,6 +46,32 @@ def pytest_addoption(parser):
     )
 
 
+def _suite_requested(config) -> bool:
+    """Whether this session collects initcheck.suite (by --pyargs or by path)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("initcheck.suite")
+    suite_dir = Path(next(iter(spec.submodule_search_locations))).resolve()
+    for arg in config.args:
+        target = str(arg).split("::")[0]
+        if config.option.pyargs and (target == "initcheck.suite"
+                                     or target.startswith("initcheck.suite.")):
+            return True
+        path = Path(config.invocation_params.dir, target).resolve()
+        if path == suite_dir or suite_dir in path.parents:
+            return True
+    return False
+
+
+def pytest_sessionstart(session):
+    # load the backend and plan the battery before collection, so that a bad
+    # backend name or an empty selection is a usage error (exit 4), not a
+    # collection error
+    if _suite_requested(session.config):
+        suite_state(session.config)
+
+
 def backend_name(config) -> str:
     return (
         config.getoption("--initcheck-backend")
