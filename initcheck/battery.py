@@ -411,7 +411,7 @@ def plan(
         for kind, part in LAYER_PARTS:
             if wanted(kind) or wanted("layer-default"):
                 shape = b.dense_shape if kind == "Dense" else b.conv2d_shape
-                add("layer-default", None, shape, "float32", f"{kind}.{part}", f"{kind}.{part}")
+                add("layer-default", None, shape, None, f"{kind}.{part}", f"{kind}.{part}")
     if patterns is not None:
         names = [*CATALOG, "fans", "gain", "Dense", "Conv2d", "layer-default"]
         unmatched = [p for p in patterns if not any(_matches(n, [p]) for n in names)]

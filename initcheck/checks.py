@@ -460,6 +460,8 @@ def _chi2_noncentrality_for_power(threshold: float, df: int, power: float = stat
 def _differing(a: np.ndarray, b: np.ndarray) -> int:
     if a.shape != b.shape or a.dtype != b.dtype:
         return -1
+    if a.dtype.hasobject:  # not numbers (the dtype check fails it); compare by value
+        return int(np.sum(np.asarray(a != b, dtype=bool)))
     av = a.reshape(-1).view(np.uint8).reshape(a.size, -1) if a.size else a
     bv = b.reshape(-1).view(np.uint8).reshape(b.size, -1) if b.size else b
     return int(np.any(av != bv, axis=1).sum()) if a.size else 0

@@ -13,10 +13,17 @@ import difflib
 import os
 import sys
 
+from typing import TYPE_CHECKING
+
 from initcheck.backends import BackendLoadError, available_backends, load_backend
-from initcheck.battery import BUDGETS, Case, plan
-from initcheck.results import Report
-from initcheck.runner import run_battery
+
+if TYPE_CHECKING:
+    from initcheck.battery import Case
+    from initcheck.results import Report
+
+# the battery (scipy.stats) is imported only once a run starts, so that usage
+# errors and --help answer at once
+BUDGET_NAMES = ("quick", "standard", "thorough")
 
 HELP = "run the conformance battery against a backend"
 DESCRIPTION = """Run the conformance battery against a backend: every initializer of the
@@ -42,7 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtypes", metavar="DTYPES", default=None,
                         help="comma-separated dtypes among those the backend declares. "
                              "Default: all it declares")
-    parser.add_argument("--budget", choices=tuple(BUDGETS), default="quick",
+    parser.add_argument("--budget", choices=BUDGET_NAMES, default="quick",
                         help="samples per statistical check: quick ~1e5, standard ~1e6, "
                              "thorough ~1e7. Default: quick")
     parser.add_argument("--seed", metavar="N", type=int, default=0,
@@ -66,6 +73,8 @@ def _usage(message: str) -> int:
 def select_cases(args, backend) -> list[Case]:
     """The cases to run; ValueError with a user-facing message when the
     selection is invalid."""
+    from initcheck.battery import plan
+
     dtypes = args.dtypes.split(",") if args.dtypes else None
     if args.case:
         if args.only:
@@ -86,6 +95,8 @@ def select_cases(args, backend) -> list[Case]:
 
 def execute(args, backend, cases: list[Case], *, progress=None) -> Report:
     """Run `cases`; `progress(done, total, result)` is called after each."""
+    from initcheck.runner import run_battery
+
     return run_battery(backend, budget=args.budget, seed=args.seed, alpha=args.alpha,
                        cases=cases, progress=progress, backend_ref=args.backend)
 
