@@ -1,10 +1,12 @@
 """Deliberately broken backends: each one a realistic initializer bug.
 
 Every class wraps the correct `independent_backend.NumpyBackend` and changes one thing.
-Its docstring names the bug; ``touches`` are the initializers the bug changes (the meta-
-test runs the battery restricted to them); ``caught_by`` are the check kinds (SPEC §6)
-that ought to fail. `tests/test_meta_broken.py` requires, at the quick budget, at least
-one failed result of one of those kinds, so a bug caught only by accident does not count.
+Its docstring names the bug; ``touches`` are the initializers the bug changes (the
+meta-test runs the battery restricted to them, ``--only`` style: capability bugs name
+"fans", "gain" or "layer-default"); ``caught_by`` are the check kinds (SPEC §6) that
+ought to fail; ``dtype_under_test`` is the dtype the meta-test fills.
+`tests/test_meta_broken.py` requires, at the quick budget, at least one failed result
+of one of those kinds, so a bug caught only by accident does not count.
 
 ``BROKEN_BACKENDS`` lists them all; together they touch every initializer and every
 check kind.
@@ -27,6 +29,8 @@ class BrokenBackend(NumpyBackend):
 
     touches: tuple[str, ...] = ()
     caught_by: tuple[str, ...] = ()
+    #: the dtype the meta-test fills (the bug shows in every dtype unless overridden)
+    dtype_under_test: str = "float32"
 
     @classmethod
     def slug(cls) -> str:
@@ -399,7 +403,8 @@ class SparseUnitNonZeros(BrokenBackend):
     """Sparse draws the non-zero entries from N(0, 1), ignoring sigma."""
 
     touches = ("Sparse",)
-    caught_by = ("sparsity",)
+    # The battery tests the law of the non-zeros with its ks/variance checks.
+    caught_by = ("sparsity", "ks", "variance")
 
     def sample_Sparse(self, rng, shape, sparsity, sigma):
         values = super().sample_Sparse(rng, shape, sparsity, sigma)
@@ -493,6 +498,7 @@ class Float64ComputedInFloat32(BrokenBackend):
 
     touches = ("Normal",)
     caught_by = ("precision",)
+    dtype_under_test = "float64"
 
     def round_to(self, values, dtype):
         if dtype == "float64":
@@ -512,18 +518,15 @@ class OneNaN(BrokenBackend):
         return values
 
 
-class TransposedShape(BrokenBackend):
-    """Rank-2 weights come back transposed, (in, out), as a column-major library lays
-    them out."""
+class ReversedShape(BrokenBackend):
+    """Weights come back in the reversed axis order (a channels-last library's layout
+    handed back without transposing)."""
 
-    touches = ("Uniform",)
+    touches = ("Normal",)
     caught_by = ("shape",)
 
     def fill(self, spec, shape, dtype, seed):
-        shape = tuple(shape)
-        if len(shape) == 2:
-            return super().fill(spec, shape[::-1], dtype, seed)
-        return super().fill(spec, shape, dtype, seed)
+        return super().fill(spec, tuple(shape)[::-1], dtype, seed)
 
 
 class UniformOutsideSupport(BrokenBackend):
