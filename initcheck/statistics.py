@@ -52,6 +52,7 @@ __all__ = [
     "binomial_test",
     "chisquare_uniform_test",
     "correlation_test",
+    "cross_correlation_test",
     "dkwm_threshold",
     "familywise_rate",
     "ks_test",
@@ -839,6 +840,61 @@ def periodicity_test(sample, alpha: float) -> StatResult:
     alpha = _check_alpha(alpha)
     arr = _as_sample(sample, minimum=4)
     return _lag_test(arr, arr.size // 2, alpha, "periodicity")
+
+
+def cross_correlation_test(x, y, alpha: float, *, max_lag: int | None = None) -> StatResult:
+    """Correlation between `x` and `y` shifted by every lag -max_lag..max_lag
+    (default n/2), one FFT, Bonferroni over the 2 max_lag + 1 lags.
+
+    For two fills with different seeds: a generator that turns the seed into
+    an offset into one stream gives shifted copies, r near 1 at the offset,
+    which `correlation_test` (lag 0 only) cannot see.  Under independence
+    sum_t x_t y_{t+k} has n-|k| uncorrelated terms, so r_k n / sqrt(n-|k|) is
+    asymptotically N(0, 1) for every law with finite variance.
+    """
+    alpha = _check_alpha(alpha)
+    a = _as_sample(x, "x", minimum=4)
+    b = _as_sample(y, "y", minimum=4)
+    if a.size != b.size:
+        raise ValueError(f"x and y must have the same size, got {a.size} and {b.size}")
+    n = a.size
+    if max_lag is None:
+        max_lag = n // 2
+    max_lag = _check_count(max_lag, "max_lag", 0)
+    if max_lag > n // 2:
+        raise ValueError(f"max_lag must be <= n/2 = {n // 2}, got {max_lag}")
+    xa, na = _standardised(a)
+    xb, nb = _standardised(b)
+    if na or nb:
+        return _nan_result(n, na + nb, "cross-correlation")
+    lags = 2 * max_lag + 1
+    per_lag = alpha / lags
+    threshold = _z(per_lag / 2)
+    detect = (threshold + _z(1 - POWER)) / math.sqrt(n - max_lag)
+    detectable = f"correlation |r| >= {_fmt(detect)} at some shift |k| <= {max_lag}"
+    denom = math.sqrt(float(np.dot(xa, xa)) * float(np.dot(xb, xb)))
+    if denom == 0.0:
+        return StatResult(False, math.inf, threshold, n, detectable,
+                          "cross-correlation undefined: a sample is constant (a random law cannot give this)")
+    size = _fft.next_fast_len(n + max_lag + 1, real=True)
+    # c[k] = sum_t x_t y_{t+k}: k >= 0 at c[k], k < 0 wrapped to c[size + k]
+    c = _fft.irfft(np.conj(_fft.rfft(xa, size)) * _fft.rfft(xb, size), size)
+    shifts = np.concatenate([np.arange(-max_lag, 0), np.arange(0, max_lag + 1)])
+    r = np.concatenate([c[size - max_lag:], c[: max_lag + 1]]) / denom
+    z = np.abs(r) * n / np.sqrt(n - np.abs(shifts))
+    i = int(np.argmax(z))
+    stat = float(z[i])
+    passed = stat <= threshold
+    return StatResult(
+        passed=passed,
+        statistic=stat,
+        threshold=threshold,
+        n=n,
+        detectable=detectable,
+        message=(f"largest correlation r={_fmt(float(r[i]))} with y shifted by {int(shifts[i])}: "
+                 f"z = {_fmt(stat)} {'<=' if passed else '>'} {_fmt(threshold)} "
+                 f"({lags} shifts, each at alpha={_alpha_txt(per_lag)}; n={n})"),
+    )
 
 
 # ----------------------------------------------------------------------------

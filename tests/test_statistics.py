@@ -28,6 +28,7 @@ from initcheck.statistics import (
     binomial_test,
     chisquare_uniform_test,
     correlation_test,
+    cross_correlation_test,
     dkwm_threshold,
     familywise_rate,
     ks_test,
@@ -90,6 +91,8 @@ def test_familywise_rate():
         (lambda: binomial_test(1, 4, 1.5, 0.1), r"p must be in \[0, 1\], got 1.5"),
         (lambda: autocorrelation_test(np.zeros(10), 6, 0.1), r"max_lag must be <= n/2 = 5, got 6"),
         (lambda: correlation_test(np.zeros(10), np.zeros(9), 0.1), r"same size, got 10 and 9"),
+        (lambda: cross_correlation_test(np.zeros(10), np.zeros(10), 0.1, max_lag=6),
+         r"max_lag must be <= n/2 = 5, got 6"),
         (lambda: chisquare_uniform_test(np.array([1, 2]), 0.1), r"at least 5 expected per cell"),
         (lambda: tail_test(np.zeros(10), NORMAL.cdf, [], 0.1), r"quantiles must be a non-empty"),
         (lambda: sample_size_for("variance", 0.01, 1e-6), r"needs the law's kurtosis"),
@@ -297,6 +300,7 @@ def test_dependence_tests_keep_their_false_failure_rate():
     assert failures(autocorrelation_test(s[0], 100, LOOSE_ALPHA) for s in samples) <= MAX_FALSE_FAILURES
     assert failures(periodicity_test(s[0], LOOSE_ALPHA) for s in samples) <= MAX_FALSE_FAILURES
     assert failures(correlation_test(s[0], s[1], LOOSE_ALPHA) for s in samples) <= MAX_FALSE_FAILURES
+    assert failures(cross_correlation_test(s[0], s[1], LOOSE_ALPHA) for s in samples) <= MAX_FALSE_FAILURES
 
 
 def test_count_tests_keep_their_false_failure_rate():
@@ -402,6 +406,21 @@ def test_periodicity_catches_a_repeated_block_at_any_period():
     assert not periodicity_test(np.tile(rng.standard_normal(50_000), 2), 1e-6).passed  # two halves
     assert periodicity_test(rng.standard_normal(4096 * 64), 1e-6).passed  # alpha = 1e-6
     assert not autocorrelation_test(np.tile(rng.uniform(size=13), 40), 16, 1e-6).passed
+
+
+def test_cross_correlation_catches_shifted_copies():
+    rng = np.random.default_rng(27)
+    stream = rng.standard_normal(70_000)
+    a, b = stream[:65536], stream[700:700 + 65536]  # seeds read as offsets into one stream
+    assert correlation_test(a, b, 1e-6).passed  # lag 0 cannot see it
+    result = cross_correlation_test(a, b, 1e-6)
+    assert not result.passed and "shifted by -700" in result.message
+    assert not cross_correlation_test(b, a, 1e-6).passed
+    assert cross_correlation_test(a, rng.standard_normal(65536), 1e-6).passed  # alpha = 1e-6
+    # the shift is found with its sign: y_{t+5} contains x_t
+    x, y = rng.standard_normal((2, 100))
+    r = cross_correlation_test(x, y + 3 * np.roll(x, 5), 1e-6, max_lag=10)
+    assert "shifted by 5" in r.message
 
 
 def test_constant_sample_fails_dependence_tests():
