@@ -76,7 +76,7 @@ def _distribution_axes(fig, values: np.ndarray, law: Law, title: str) -> None:
                      label="law's density")
     hist_ax.set_title("histogram against the law")
     hist_ax.set_xlabel("value")
-    hist_ax.legend(fontsize=8)
+    hist_ax.legend(fontsize=8, loc="lower center")
 
     if law.dist is not None and x.size:
         sample = np.sort(x)

@@ -118,14 +118,9 @@ def _fmt(x: float | None) -> str:
 
 
 def headline(result: CheckResult) -> str:
-    """``FAILED ks HeUniform(...) shape (160, 640) float32``: which check, on what."""
-    where = []
-    if result.shape is not None:
-        where.append(f"shape {tuple(result.shape)}")
-    if result.dtype is not None:
-        where.append(result.dtype)
+    """``FAILED HeUniform|ks|160x640|float32``: the outcome and the check's id."""
     label = {"failed": "FAILED", "error": "ERROR", "skipped": "SKIPPED", "passed": "PASSED"}
-    return " ".join([label[result.outcome], result.check, result.spec, *where])
+    return f"{label[result.outcome]} {result.id}"
 
 
 def repro_command(result: CheckResult, backend: str | None = None) -> str | None:
@@ -153,11 +148,11 @@ def explain(result: CheckResult, diagnosis: str | None = None,
     ...     n=4096, detectable="std off by >= 3.1%", message="std 0.125, law 0.25",
     ...     repro="initcheck run --case 'HeNormal()|variance|(128, 32)|float32'")
     >>> print(explain(r, "std is 0.5x the law's: looks like fan_in and fan_out swapped"))
-    FAILED variance HeNormal() shape (128, 32) float32
+    FAILED HeNormal()|variance|(128, 32)|float32
       std is 0.5x the law's: looks like fan_in and fan_out swapped
       std 0.125, law 0.25
       statistic 41 > threshold 4.9 (n=4096; detects std off by >= 3.1%)
-      reproduce: initcheck run --case 'HeNormal()|variance|(128, 32)|float32'
+      repro: initcheck run --case 'HeNormal()|variance|(128, 32)|float32'
     """
     lines = [headline(result)]
     if diagnosis:
@@ -175,7 +170,7 @@ def explain(result: CheckResult, diagnosis: str | None = None,
         lines.append(stat)
     command = repro_command(result, backend)
     if command:
-        lines.append(f"reproduce: {command}")
+        lines.append(f"repro: {command}")
     return "\n  ".join(lines)
 
 

@@ -63,11 +63,11 @@ def test_explain_gives_numbers_diagnosis_and_a_repro_command():
     text = explain(r, "std is 0.5x the law's: looks like fan_in and fan_out swapped",
                    backend="mylib.init:Backend")
     lines = text.splitlines()
-    assert lines[0] == "FAILED variance HeNormal() shape (8, 4) float32"
+    assert lines[0] == "FAILED HeNormal|variance|8x4|float32"
     assert "looks like fan_in and fan_out swapped" in lines[1]
     assert "std=0.125, but should be 0.25" in text
     assert "statistic 0.5 > threshold 0.007 (n=4096; detects std off by >= 1.8%)" in text
-    assert lines[-1] == ("  reproduce: initcheck run --backend mylib.init:Backend "
+    assert lines[-1] == ("  repro: initcheck run --backend mylib.init:Backend "
                          "--case 'HeNormal|variance|8x4|float32' --seed 11")
     # the runner's own repro line wins when present
     assert repro_command(result("X", "ks", "failed", repro="initcheck run --case x"),
@@ -140,3 +140,110 @@ def test_exact_and_capability_failures_are_described_or_left_to_the_check():
                     "got 0.0, expected 1.0; every element is 0.0")
     capability = CheckResult("gain|gain|-|-", "gain", "gain", {}, None, None, "gain", "failed")
     assert diagnose_result(NumpyBackend(), capability) is None
+
+
+# -- the command line, end to end --------------------------------------------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+TESTS = Path(__file__).resolve().parent
+
+
+def initcheck(*args, cwd, env=None):
+    env = dict(os.environ, PYTHONPATH=str(TESTS), **(env or {}))
+    return subprocess.run([sys.executable, "-m", "initcheck", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=300)
+
+
+def test_cli_explains_failures_in_words_with_a_table(tmp_path):
+    run = initcheck("run", "--backend", "broken_backends:FansSwapped", "--only", "HeNormal",
+                    "--dtypes", "float32", cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    out = run.stdout
+    assert "FAILED HeNormal|ks|160x640|float32" in out
+    assert "std is 2x the law's" in out and "looks like fan_in and fan_out swapped" in out
+    assert "statistic " in out and " > threshold " in out
+    assert ("repro: initcheck run --backend broken_backends:FansSwapped --budget quick "
+            "--seed 0 --dtypes float32 --case 'HeNormal|ks|160x640|float32'") in out
+    table = out[out.index("\ninitializer "):].splitlines()[1:3]
+    assert table[0].split()[:2] == ["initializer", "shape"]
+    assert table[1].startswith("HeNormal") and "FAIL" in table[1]
+    assert "family-wise false-failure rate" in out.splitlines()[-1]
+    # the progress bar is for terminals only
+    assert "check/s" not in run.stderr and "%|" not in run.stderr
+
+
+def test_cli_quiet_prints_only_failures_and_counts(tmp_path):
+    run = initcheck("run", "--only", "Identity", "--dtypes", "float32", "--quiet", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1].startswith("reference ")
+    assert len(run.stdout.splitlines()) == 1
+
+
+def test_progress_bar_only_on_a_terminal_and_not_when_quiet(monkeypatch):
+    from initcheck.commands import run as run_command
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+        def write(self, text):
+            pass
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert run_command._progress_bar(10, quiet=True) is None
+    bar = run_command._progress_bar(10, quiet=False)
+    assert bar is not None and bar.delay == run_command.PROGRESS_DELAY_S
+    bar.close()
+    monkeypatch.setattr(sys, "stderr", open(os.devnull, "w"))
+    assert run_command._progress_bar(10, quiet=False) is None
+
+
+def test_cli_explain_prints_detection_floors(tmp_path):
+    run = initcheck("run", "--explain", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "smallest caught (power >= 0.99)" in run.stdout
+    assert "n = 100000 values per fill" in run.stdout
+
+
+def test_cli_json_report_follows_the_schema(tmp_path):
+    out = tmp_path / "run.json"
+    run = initcheck("run", "--backend", "broken_backends:FansSwapped", "--only", "HeNormal",
+                    "--dtypes", "float32", "--json", str(out), "--quiet", cwd=tmp_path)
+    assert run.returncode == 1
+    data = json.loads(out.read_text())
+    assert data["schema"] == "initcheck-report/1" and "incomplete" not in data
+    assert data["summary"]["failed"] > 0
+    assert Report.from_json(data).summary == data["summary"]
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--timeout", "0"], "--timeout must be > 0 seconds, got 0.0"),
+    (["--plots", "all"], "--plots all needs --report DIR"),
+    (["--backend", "torch_nonexistent"], "available backends:"),
+    (["--backend", "broken_backends:NoSuchClass"], "has no attribute 'NoSuchClass'"),
+])
+def test_cli_usage_errors_say_what_to_do(tmp_path, args, needle):
+    run = initcheck("run", *args, cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert needle in run.stderr
+    assert run.stdout == ""  # nothing ran
+
+
+def test_cli_list_shows_backends_and_catalog_without_importing_libraries(tmp_path):
+    run = initcheck("list", cwd=tmp_path)
+    assert run.returncode == 0
+    assert "reference  installed  initcheck " in run.stdout
+    assert "HeUniform(negative_slope=0, mode='fan_in', nonlinearity='leaky_relu')" in run.stdout
+    assert "aliases: he_uniform, heuniform" in run.stdout
+    code = ("import sys; from initcheck.cli import main; main(['list']); "
+            "print([m for m in ('torch', 'jax', 'mindspore') if m in sys.modules])")
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert probe.stdout.splitlines()[-1] == "[]"

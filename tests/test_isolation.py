@@ -66,3 +66,63 @@ def test_a_backend_the_worker_cannot_load_is_an_error_per_check():
 def test_timeout_must_be_positive():
     with pytest.raises(ValueError, match="timeout must be > 0 seconds, got 0"):
         run_isolated("reference", [], timeout=0)
+
+
+# -- the command line ------------------------------------------------------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+TESTS = Path(__file__).resolve().parent
+ZERO, NORMAL, UNIFORM = ("Zero|shape|160x640|float32", "Normal|shape|640x160|float32",
+                         "Uniform|shape|48x16x4x4x8|float32")
+
+
+def command(*args):
+    return [sys.executable, "-m", "initcheck", "run", "--dtypes", "float32", *args]
+
+
+def env(**extra):
+    return dict(os.environ, PYTHONPATH=str(TESTS), **extra)
+
+
+def test_cli_isolate_records_a_segfault_and_goes_on(tmp_path):
+    out = tmp_path / "run.json"
+    run = subprocess.run(command("--backend", "crashing_backends:SegfaultsOnUniform", "--isolate",
+                                 "--case", UNIFORM, "--case", ZERO, "--json", str(out)),
+                         capture_output=True, text=True, env=env(), cwd=tmp_path, timeout=300)
+    assert run.returncode == 1, run.stderr
+    assert f"ERROR {UNIFORM}" in run.stdout and "killed by signal SIGSEGV" in run.stdout
+    outcomes = {r["id"]: r["outcome"] for r in json.loads(out.read_text())["results"]}
+    assert outcomes == {UNIFORM: "error", ZERO: "passed"}
+
+
+def test_ctrl_c_writes_the_results_so_far_marked_incomplete(tmp_path):
+    out, marker = tmp_path / "run.json", tmp_path / "hanging"
+    proc = subprocess.Popen(command("--backend", "crashing_backends:HangsOnNormal",
+                                    "--case", ZERO, "--case", NORMAL, "--json", str(out)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env(HANG_MARKER=str(marker)), cwd=tmp_path)
+    try:
+        # wait (generously: CI machines are slow) until the run hangs inside Normal
+        for _ in range(1200):
+            if marker.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert marker.exists(), "the run never reached the hanging check"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted after 1 of 2 checks" in stderr
+    assert "INCOMPLETE" in stdout
+    data = json.loads(out.read_text())
+    assert data["incomplete"] is True
+    assert [(r["id"], r["outcome"]) for r in data["results"]] == [(ZERO, "passed")]

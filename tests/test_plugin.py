@@ -62,9 +62,9 @@ def test_failures_read_like_the_cli(suite):
     assert result.ret == 1
     result.assert_outcomes(failed=1)
     text = result.stdout.str()
-    assert "FAILED ks HeNormal(negative_slope=0, mode='fan_in', nonlinearity='leaky_relu')" in text
+    assert "FAILED HeNormal|ks|160x640|float32" in text
     assert "looks like fan_in and fan_out swapped" in text
-    assert "reproduce: initcheck run --backend broken_backends:FansSwapped" in text
+    assert "repro: initcheck run --backend broken_backends:FansSwapped" in text
     assert "Traceback" not in text
 
 

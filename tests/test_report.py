@@ -41,12 +41,12 @@ def test_markdown_has_summary_matrix_failures_numbers_and_repro(tmp_path):
     assert "| initializer | exact | ks | mean |" in text
     assert "| Normal | . | **FAIL** | ok |" in text
     assert "| Zero | **ERR** | . | . |" in text
-    failure = text.split("### FAILED ks")[1]
+    failure = text.split("### FAILED Normal\\|ks\\|8x4\\|float32")[1]
     assert "**std is 2x the law's**" in failure
     assert "| statistic | 0.31 |" in failure and "| threshold | 0.05 |" in failure
     assert "| sample size | 32 |" in failure
     assert "initcheck run --backend toy --case 'Normal|ks|8x4|float32'" in failure
-    assert "### ERROR exact Zero()" in text and "RuntimeError: boom" in text
+    assert "### ERROR Zero\\|exact\\|8x4\\|float32" in text and "RuntimeError: boom" in text
 
 
 def test_report_json_follows_the_schema_and_round_trips(tmp_path):
@@ -127,3 +127,29 @@ def test_matplotlib_is_imported_only_when_plots_are_drawn(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cli_report_writes_json_markdown_and_plots(tmp_path):
+    import os
+
+    from test_cli_presentation import initcheck
+
+    target = tmp_path / "report"
+    run = initcheck("run", "--backend", "broken_backends:FansSwapped", "--only", "HeNormal",
+                    "--dtypes", "float32", "--report", str(target), "--quiet", cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    data = json.loads((target / "report.json").read_text())
+    assert data["schema"] == SCHEMA and data["summary"]["failed"] > 0
+    text = (target / "report.md").read_text()
+    assert "looks like fan_in and fan_out swapped" in text
+    pngs = sorted(os.listdir(target / "plots"))
+    assert pngs and all(f"](plots/{name})" in text for name in pngs)
+
+
+def test_cli_unwritable_report_directory_is_a_usage_error(tmp_path):
+    from test_cli_presentation import initcheck
+
+    (tmp_path / "file").write_text("x")
+    run = initcheck("run", "--report", str(tmp_path / "file" / "report"), cwd=tmp_path)
+    assert run.returncode == 2
+    assert "cannot write the report to" in run.stderr and run.stdout == ""
