@@ -398,6 +398,22 @@ def test_tail_test_uses_the_rounded_law_in_low_precision():
         assert failures(tail_test(s, law.cdf, points, LOOSE_ALPHA) for s in samples) <= MAX_FALSE_FAILURES
 
 
+def test_tail_test_at_a_bound_uses_the_float32_rounding():
+    # U(-b, b) with b = 7.8 float32 subnormal steps: values in (7.5, 7.8) steps
+    # round to 8 steps, past b, and are right; the continuous law says none are.
+    step = 2.0**-149
+    b = 7.8 * step
+    law = stats.uniform(-b, 2 * b)
+    x = np.random.default_rng(28).uniform(-b, b, 20_000).astype(np.float32)
+    assert np.count_nonzero(x.astype(np.float64) > b) > 100  # (x > b would round b to float32)
+    assert tail_test(x, law.cdf, [-b, b], 1e-6).passed
+    assert not tail_test(x, law.cdf, [-b, b], 1e-6, dtype="float64").passed
+    # and rounding toward zero (nothing past b, too much just inside) fails
+    past = np.abs(x.astype(np.float64)) > b
+    toward_zero = np.where(past, np.sign(x) * np.float32(7 * step), x).astype(np.float32)
+    assert not tail_test(toward_zero, law.cdf, [-b, b], 1e-6).passed
+
+
 def test_periodicity_catches_a_repeated_block_at_any_period():
     rng = np.random.default_rng(26)
     block = rng.standard_normal(4096).astype(np.float32)
