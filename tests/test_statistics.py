@@ -373,6 +373,25 @@ def test_detectable_rate_and_correlations_are_detected():
     assert sum(autocorrelation_test(s, 16, 1e-3).passed for s in ma) <= MAX_MISSES
 
 
+def test_detectable_tail_mass_and_cell_deviation_are_detected():
+    rng = np.random.default_rng(29)
+    n, t = 20_000, float(NORMAL.ppf(0.01))
+    text = tail_test(np.zeros(n), NORMAL.cdf, [t], 1e-3).detectable
+    rel = float(re.search(r"off by >= ([0-9.e+-]+)%", text).group(1)) / 100
+    # only the count below t matters: place c values below it and the rest above
+    for factor in (1 + rel, 1 - rel):
+        counts = rng.binomial(n, 0.01 * factor, REPEATS)
+        samples = [np.where(np.arange(n) < c, t - 1.0, t + 1.0) for c in counts]
+        assert sum(tail_test(x, NORMAL.cdf, [t], 1e-3).passed for x in samples) <= MAX_MISSES, factor
+
+    k, total = 20, 4000
+    text = chisquare_uniform_test(np.full(k, total // k), 1e-3).detectable
+    rms = float(re.search(r"off by >= ([0-9.e+-]+)%", text).group(1)) / 100
+    probs = (1 + rms * np.resize([1.0, -1.0], k)) / k  # RMS relative deviation = rms
+    cells = rng.multinomial(total, probs, REPEATS)
+    assert sum(chisquare_uniform_test(c, 1e-3).passed for c in cells) <= MAX_MISSES
+
+
 def test_tail_test_catches_clamping_and_wrong_truncation():
     rng = np.random.default_rng(24)
     law = stats.truncnorm(-2, 2)
