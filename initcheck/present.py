@@ -55,7 +55,13 @@ def cell(results: Iterable[CheckResult]) -> str | None:
     return None
 
 
+#: Row label for the `rejects` checks of names outside the catalog.
+UNKNOWN_NAMES_ROW = "(unknown names)"
+
+
 def _row_label(result: CheckResult) -> str:
+    if result.check == "rejects" and result.initializer not in CATALOG:
+        return UNKNOWN_NAMES_ROW
     return result.initializer or BACKEND_ROW
 
 

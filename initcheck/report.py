@@ -66,8 +66,11 @@ def _result_markdown(result: CheckResult, diagnosis: str | None,
         lines += [f"**{diagnosis}**", ""]
     if result.message:
         lines += [result.message, ""]
+    def number(x):
+        return None if x is None else f"{x:.6g}"
+
     table = [("check id", f"`{result.id}`"), ("seed", result.seed),
-             ("statistic", result.statistic), ("threshold", result.threshold),
+             ("statistic", number(result.statistic)), ("threshold", number(result.threshold)),
              ("sample size", result.n), ("detects", result.detectable)]
     present_rows = [(k, v) for k, v in table if v is not None]
     if present_rows:
