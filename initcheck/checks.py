@@ -42,9 +42,11 @@ PRECISION_FRACTION_BOUND = 2.0**-6
 #: `independence`: lags tested one by one (a repeated block of any period up to
 #: n/2 is also caught by the FFT periodicity test).
 INDEPENDENCE_MAX_LAG = 64
-#: `orthogonal`: Gram tolerance in units of the dtype's eps, plus a term growing
-#: with the matrix side for the QR's own rounding.
+#: `orthogonal`: Gram tolerance: ORTHOGONAL_ROUNDING_EPS eps of the dtype for
+#: rounding to it, plus (ORTHOGONAL_TOLERANCE_EPS + sqrt(side)) eps of the
+#: working precision for the QR's own rounding.
 ORTHOGONAL_TOLERANCE_EPS = 8.0
+ORTHOGONAL_ROUNDING_EPS = 4.0
 
 #: (nonlinearity, param) pairs a conforming `gain` must accept, and SPEC §2's values
 GAIN_CASES = (
@@ -274,9 +276,13 @@ def _eps(dtype: str) -> float:
 
 
 def _orthogonal_tolerance(law: Law) -> float:
-    eps = _eps(law.dtype)
+    # Rounding each entry to the dtype moves a Gram entry by at most ~eps (each
+    # |w_i w_j| sums to <= 1); the QR itself, done in float32 or float64, adds an
+    # error growing like sqrt(side) eps of that working precision.
+    working = "float64" if law.dtype == "float64" else "float32"
     side = min(law.rows, law.cols)
-    return eps * (ORTHOGONAL_TOLERANCE_EPS + math.sqrt(side))
+    return (ORTHOGONAL_ROUNDING_EPS * _eps(law.dtype)
+            + (ORTHOGONAL_TOLERANCE_EPS + math.sqrt(side)) * _eps(working))
 
 
 def check_orthogonal(ctx: CheckContext) -> Verdict:
@@ -500,12 +506,54 @@ def check_seed(ctx: CheckContext) -> Verdict:
             "but different seeds should give independent values (seed ignored?)",
             statistic=1.0, n=values.size,
         )
-    result = statistics.correlation_test(values.reshape(-1), other.reshape(-1), ctx.case.alpha)
-    verdict = Verdict.of(result, f"seeds {ctx.case.seed} and {other_seed}: {result.message}")
+    x, y = values.reshape(-1), other.reshape(-1)
+    alpha = ctx.case.alpha / 2  # lag 0, and all lags: Bonferroni
+    result = statistics.correlation_test(x, y, alpha)
     if not result.passed:
-        verdict.message = (f"fills with seeds {ctx.case.seed} and {other_seed} are correlated: "
-                           f"{result.message}, but should be independent")
-    return verdict
+        return Verdict.of(result, f"fills with seeds {ctx.case.seed} and {other_seed} are "
+                                  f"correlated: {result.message}, but should be independent")
+    shifted = _cross_correlation_test(x, y, alpha)
+    if not shifted.passed:
+        return Verdict.of(shifted, f"fills with seeds {ctx.case.seed} and {other_seed} are "
+                                   f"shifted copies: {shifted.message}, but should be independent "
+                                   "(seed used as an offset into one stream?)")
+    return Verdict.of(result, f"seeds {ctx.case.seed} and {other_seed}: lag 0 {result.message}; "
+                              f"all lags: {shifted.message}")
+
+
+#: cross-correlation between seeds looks at this many leading values of each
+#: fill: a stream shifted by up to half of it is caught
+CROSS_CORRELATION_WINDOW = 1 << 18
+
+
+def _cross_correlation_test(x: np.ndarray, y: np.ndarray, alpha: float) -> "statistics.StatResult":
+    """Largest standardised cross-correlation of x and y over lags |k| <= m/2
+    (m = the window). Under independence z_k = sum_i x_i y_(i+k) / sqrt(m-|k|)
+    is asymptotically N(0, 1) for standardised values; the largest |z_k| is held
+    to z_(alpha/(2L)) over the L lags (Bonferroni). A seed used as an offset into
+    one stream makes one lag a near-perfect match: z ~ sqrt(m)."""
+    m = min(x.size, y.size, CROSS_CORRELATION_WINDOW)
+    a, b = x[:m].astype(np.float64), y[:m].astype(np.float64)
+    sa, sb = a.std(), b.std()
+    lags = m // 2
+    threshold = float(scipy_stats.norm.isf(alpha / (2 * (2 * lags + 1))))
+    detectable = f"cross-correlation |r| >= {_fmt((threshold + 2.33) / math.sqrt(m / 2))} at some lag"
+    if not (sa > 0 and sb > 0):
+        return statistics.StatResult(False, math.inf, threshold, m, detectable,
+                                     "a fill is constant: no independence to measure")
+    a, b = (a - a.mean()) / sa, (b - b.mean()) / sb
+    size = 1 << (2 * m - 1).bit_length()
+    spectrum = np.fft.rfft(a, size).conj() * np.fft.rfft(b, size)
+    full = np.fft.irfft(spectrum, size)  # full[k] = sum_i a_i b_(i+k), negative k wrap
+    k = np.concatenate([np.arange(0, lags + 1), np.arange(-lags, 0)])
+    c = np.concatenate([full[: lags + 1], full[size - lags:]])
+    z = np.abs(c) / np.sqrt(m - np.abs(k))
+    worst = int(np.argmax(z))
+    statistic = float(z[worst])
+    message = (f"largest cross-correlation z = {_fmt(statistic)} at lag {int(k[worst])} "
+               f"{'<=' if statistic <= threshold else '>'} {_fmt(threshold)} ({2 * lags + 1} lags, "
+               f"n={m}, alpha={alpha:g})")
+    return statistics.StatResult(statistic <= threshold, statistic, threshold, m, detectable, message)
 
 
 def check_independence(ctx: CheckContext) -> Verdict:

@@ -210,6 +210,14 @@ def test_seed_catches_ignored_and_shifted_seeds():
 
     assert_all(outcomes(Crafted(correlated), "Uniform", "seed"), "failed")
 
+    def stream_offset(a, spec, shape, dtype, seed):  # seed picks an offset into one stream
+        stream = np.random.default_rng(0).uniform(-1, 1, size=a.size + 1024)
+        return stream[seed % 1024: seed % 1024 + a.size].reshape(shape).astype(a.dtype)
+
+    results = outcomes(Crafted(stream_offset), "Uniform", "seed")
+    assert_all(results, "failed")
+    assert "shifted copies" in results[0].message
+
 
 def _repeated_block(a, *_):
     flat = a.reshape(-1)
