@@ -34,8 +34,8 @@ API (used by ``initcheck run --explain``)::
 
 `budget` is a name in `initcheck.battery.BUDGETS` (its ``samples`` is the
 sample size) or a sample size itself.  ``fast=True`` uses 100 repeats and 256
-cells (about a second per budget; floors within ~15% of the full run, whose
-12 rows take ~15 s per budget on one core).  Run
+cells (about 1.5 s of CPU per budget; floors within ~15% of the full run,
+which takes about 4 s per budget).  Run
 ``python -m initcheck.power [budget ...]`` for the table.
 """
 
