@@ -648,15 +648,20 @@ def benchmark_json(run: BenchRun, *, machine_info=None, commit_info=None) -> dic
     entries = []
     for m in run.measurements:
         case = m.case
-        initializer = "floor" if m.backend == FLOOR else case.spec.name
-        param = f"{m.backend}-{initializer}-{case.dtype}-{case.shape_text}"
+        # Named as benchmarks/ names its tests: fill[Normal-float32-100x100-torch]
+        # and floor[float32-100x100].
+        if m.backend == FLOOR:
+            initializer, func, group = "ndarray.fill", "floor", f"floor {case.dtype} {case.shape_text}"
+            param = f"{case.dtype}-{case.shape_text}"
+        else:
+            initializer, func = case.spec.name, "fill"
+            group = f"{case.spec.name} {case.dtype} {case.shape_text}"
+            param = f"{case.spec.name}-{case.dtype}-{case.shape_text}-{m.backend}"
         entries.append(
             {
-                "group": f"floor {case.dtype} {case.shape_text}"
-                if m.backend == FLOOR
-                else f"{case.spec.name} {case.dtype} {case.shape_text}",
-                "name": f"fill[{param}]",
-                "fullname": f"initcheck bench::fill[{param}]",
+                "group": group,
+                "name": f"{func}[{param}]",
+                "fullname": f"initcheck bench::{func}[{param}]",
                 "params": {
                     "backend": m.backend,
                     "initializer": initializer,

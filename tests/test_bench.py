@@ -277,7 +277,7 @@ def test_json_is_read_by_pytest_benchmark_compare(fake_backends, tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "fill[fast-Normal-float16-8x8]" in done.stdout
+    assert "fill[Normal-float16-8x8-fast]" in done.stdout and "floor[float32-4x5]" in done.stdout
     (csv_file,) = tmp_path.glob("out*.csv")
     assert len(csv_file.read_text().strip().splitlines()) == 1 + len(run.measurements)
 
