@@ -159,22 +159,27 @@ def initcheck(*args, cwd, env=None):
                           text=True, cwd=cwd, env=env, timeout=300)
 
 
-def test_cli_explains_failures_in_words_with_a_table(tmp_path):
+def test_cli_explains_failures_in_words_with_a_table_and_writes_json(tmp_path):
+    out = tmp_path / "run.json"
     run = initcheck("run", "--backend", "broken_backends:FansSwapped", "--only", "HeNormal",
-                    "--dtypes", "float32", cwd=tmp_path)
+                    "--dtypes", "float32", "--json", str(out), cwd=tmp_path)
     assert run.returncode == 1, run.stderr
-    out = run.stdout
-    assert "FAILED HeNormal|ks|160x640|float32" in out
-    assert "std is 2x the law's" in out and "looks like fan_in and fan_out swapped" in out
-    assert "statistic " in out and " > threshold " in out
+    text = run.stdout
+    assert "FAILED HeNormal|ks|160x640|float32" in text
+    assert "std is 2x the law's" in text and "looks like fan_in and fan_out swapped" in text
+    assert "statistic " in text and " > threshold " in text
     assert ("repro: initcheck run --backend broken_backends:FansSwapped --budget quick "
-            "--seed 0 --dtypes float32 --case 'HeNormal|ks|160x640|float32'") in out
-    table = out[out.index("\ninitializer "):].splitlines()[1:3]
+            "--seed 0 --dtypes float32 --case 'HeNormal|ks|160x640|float32'") in text
+    table = text[text.index("\ninitializer "):].splitlines()[1:3]
     assert table[0].split()[:2] == ["initializer", "shape"]
     assert table[1].startswith("HeNormal") and "FAIL" in table[1]
-    assert "family-wise false-failure rate" in out.splitlines()[-1]
+    assert "family-wise false-failure rate" in text.splitlines()[-1]
     # the progress bar is for terminals only
     assert "check/s" not in run.stderr and "%|" not in run.stderr
+    data = json.loads(out.read_text())
+    assert data["schema"] == "initcheck-report/1" and "incomplete" not in data
+    assert data["summary"]["failed"] > 0
+    assert Report.from_json(data).summary == data["summary"]
 
 
 def test_cli_quiet_prints_only_failures_and_counts(tmp_path):
@@ -213,37 +218,28 @@ def test_cli_explain_prints_detection_floors(tmp_path):
     assert "n = 100000 values per fill" in run.stdout
 
 
-def test_cli_json_report_follows_the_schema(tmp_path):
-    out = tmp_path / "run.json"
-    run = initcheck("run", "--backend", "broken_backends:FansSwapped", "--only", "HeNormal",
-                    "--dtypes", "float32", "--json", str(out), "--quiet", cwd=tmp_path)
-    assert run.returncode == 1
-    data = json.loads(out.read_text())
-    assert data["schema"] == "initcheck-report/1" and "incomplete" not in data
-    assert data["summary"]["failed"] > 0
-    assert Report.from_json(data).summary == data["summary"]
-
-
 @pytest.mark.parametrize("args, needle", [
     (["--timeout", "0"], "--timeout must be > 0 seconds, got 0.0"),
     (["--plots", "all"], "--plots all needs --report DIR"),
     (["--backend", "torch_nonexistent"], "available backends:"),
     (["--backend", "broken_backends:NoSuchClass"], "has no attribute 'NoSuchClass'"),
 ])
-def test_cli_usage_errors_say_what_to_do(tmp_path, args, needle):
-    run = initcheck("run", *args, cwd=tmp_path)
-    assert run.returncode == 2, run.stdout + run.stderr
-    assert needle in run.stderr
-    assert run.stdout == ""  # nothing ran
+def test_cli_usage_errors_say_what_to_do(capsys, args, needle):
+    from initcheck.cli import main
+
+    # in-process: tests/test_cli_run.py covers usage errors through a subprocess
+    assert main(["run", *args]) == 2
+    out, err = capsys.readouterr()
+    assert needle in err
+    assert out == ""  # nothing ran
 
 
 def test_cli_list_shows_backends_and_catalog_without_importing_libraries(tmp_path):
-    run = initcheck("list", cwd=tmp_path)
-    assert run.returncode == 0
+    code = ("import sys; from initcheck.cli import main; main(['list']); "
+            "print([m for m in ('torch', 'jax', 'mindspore') if m in sys.modules])")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, check=True)
     assert "reference  installed  initcheck " in run.stdout
     assert "HeUniform(negative_slope=0, mode='fan_in', nonlinearity='leaky_relu')" in run.stdout
     assert "aliases: he_uniform, heuniform" in run.stdout
-    code = ("import sys; from initcheck.cli import main; main(['list']); "
-            "print([m for m in ('torch', 'jax', 'mindspore') if m in sys.modules])")
-    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert probe.stdout.splitlines()[-1] == "[]"
+    assert run.stdout.splitlines()[-1] == "[]"

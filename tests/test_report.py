@@ -135,21 +135,25 @@ def test_cli_report_writes_json_markdown_and_plots(tmp_path):
     from test_cli_presentation import initcheck
 
     target = tmp_path / "report"
-    run = initcheck("run", "--backend", "broken_backends:FansSwapped", "--only", "HeNormal",
-                    "--dtypes", "float32", "--report", str(target), "--quiet", cwd=tmp_path)
+    cases = [f"HeNormal|{check}|160x640|float32" for check in ("ks", "variance", "shape")]
+    run = initcheck("run", "--backend", "broken_backends:FansSwapped", "--dtypes", "float32",
+                    *(f"--case={case}" for case in cases), "--report", str(target), "--quiet",
+                    cwd=tmp_path)
     assert run.returncode == 1, run.stderr
     data = json.loads((target / "report.json").read_text())
     assert data["schema"] == SCHEMA and data["summary"]["failed"] > 0
     text = (target / "report.md").read_text()
     assert "looks like fan_in and fan_out swapped" in text
-    pngs = sorted(os.listdir(target / "plots"))
-    assert pngs and all(f"](plots/{name})" in text for name in pngs)
+    assert data["summary"] == {"passed": 1, "failed": 2, "skipped": 0, "errors": 0}
+    # ks and variance failed on one fill: one plot, linked from both failures
+    (png,) = os.listdir(target / "plots")
+    assert text.count(f"](plots/{png})") == 2
 
 
-def test_cli_unwritable_report_directory_is_a_usage_error(tmp_path):
-    from test_cli_presentation import initcheck
+def test_cli_unwritable_report_directory_is_a_usage_error(tmp_path, capsys):
+    from initcheck.cli import main
 
     (tmp_path / "file").write_text("x")
-    run = initcheck("run", "--report", str(tmp_path / "file" / "report"), cwd=tmp_path)
-    assert run.returncode == 2
-    assert "cannot write the report to" in run.stderr and run.stdout == ""
+    assert main(["run", "--report", str(tmp_path / "file" / "report")]) == 2
+    out, err = capsys.readouterr()
+    assert "cannot write the report to" in err and out == ""
