@@ -39,16 +39,19 @@ def test_summary_table_groups_by_initializer_with_one_column_per_kind():
         result("Orthogonal", "orthogonal", "skipped"),
         result("HeUniform", "determinism", "error"),
         CheckResult("gain|gain|-|-", "gain", "gain", {}, None, None, "gain", "passed"),
+        result("kaiming", "rejects", "passed"),  # an unknown alias, rightly rejected
     ])
     lines = summary_table(report).splitlines()
-    assert lines[0].split() == ["initializer", "ks", "var", "orth", "determ", "gain"]
-    rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
-    # catalog order, capability rows last
-    assert [line.split()[0] for line in lines[1:]] == ["HeUniform", "Orthogonal", "Sparse", "gain"]
-    assert rows["HeUniform"] == ["FAIL", "ok", ".", "ERR", "."]
-    assert rows["Orthogonal"] == [".", ".", "n/p", ".", "."]
-    assert rows["gain"] == [".", ".", ".", ".", "ok"]
-    assert summary_line(report) == "4 passed, 1 failed, 1 errors, 1 skipped (alpha=1e-06 per check)"
+    assert lines[0].split() == ["initializer", "ks", "var", "orth", "determ", "gain", "reject"]
+    rows = {line.split()[0]: line.split()[-6:] for line in lines[1:]}
+    # catalog order, then the other rows
+    assert [line[:12].strip() for line in lines[1:]] == [
+        "HeUniform", "Orthogonal", "Sparse", "(unknown nam", "gain"]
+    assert rows["HeUniform"] == ["FAIL", "ok", ".", "ERR", ".", "."]
+    assert rows["Orthogonal"] == [".", ".", "n/p", ".", ".", "."]
+    assert rows["gain"] == [".", ".", ".", ".", "ok", "."]
+    assert rows["(unknown"] == [".", ".", ".", ".", ".", "ok"]
+    assert summary_line(report) == "5 passed, 1 failed, 1 errors, 1 skipped (alpha=1e-06 per check)"
 
 
 def test_summary_line_says_when_a_run_was_interrupted():

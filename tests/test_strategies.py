@@ -193,3 +193,24 @@ def test_invalid_specs_cover_every_kind_of_error():
         "unknown distribution", "scale > 0", "sigma >= 0", "a < b", "sparsity in [0, 1)",
     }
     assert expected <= reasons, expected - reasons
+
+
+@settings(max_examples=100, deadline=None)
+@given(ist.invalid_specs())
+def test_the_reference_rejects_every_invalid_spec(case):
+    # the strategy and the reference were written separately from SPEC §2's error list
+    from initcheck.backends.reference import ReferenceBackend
+
+    with pytest.raises((ValueError, TypeError)):
+        ReferenceBackend().fill(case.spec, case.shape, "float32", 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(ist.specs(), ist.weight_shapes(2, 2, max_side=6))
+def test_the_reference_accepts_valid_specs_on_two_dimensional_shapes(spec, shape):
+    from initcheck.backends.reference import ReferenceBackend
+
+    if spec.name == "Dirac":  # Dirac is 3-5-D only: checked on a kernel shape
+        shape = (spec.params["groups"] * shape[0], shape[1], 3)
+    out = ReferenceBackend().fill(spec, shape, "float32", 0)
+    assert out.shape == shape and out.dtype == "float32"

@@ -328,7 +328,9 @@ def main(args) -> int:
     finally:
         if bar is not None:
             bar.close()
-    if status is None:
+    if status is None and not (args.isolate or args.timeout is not None):
+        # (worker processes explain their failures themselves: re-drawing a fill
+        # here would expose this process to the backend they isolate it from)
         diagnose_failures(backend, report, diagnoses)
     print_summary(report, diagnoses, backend_ref=args.backend, quiet=args.quiet)
     problem = write_outputs(args, backend if status is None else None, report, diagnoses)
