@@ -113,6 +113,20 @@ def test_ks_matches_scipy_on_continuous_samples():
     assert re.fullmatch(r"CDF off by >= [0-9.e-]+ somewhere", r.detectable)
 
 
+@pytest.mark.parametrize("n", [1025, 20_000, 300_001])
+def test_ks_with_strided_cdf_evaluation_is_exact(n):
+    # ks_test evaluates the CDF at every 16th order statistic and refines only
+    # the blocks that can hold the sup: compare with the plain formula
+    rng = np.random.default_rng(9)
+    for law, x in [(NORMAL, rng.standard_normal(n)), (stats.norm(0.03, 1.0), rng.standard_normal(n)),
+                   (UNIFORM, np.round(rng.uniform(-1, 1, n), 3))]:  # many ties
+        x = np.sort(x)
+        f = law.cdf(x)
+        ranks = np.arange(1, n + 1) / n
+        plain = max(np.max(ranks - f), np.max(f - ranks) + 1 / n)
+        assert ks_test(x, law.cdf, 1e-6).statistic == pytest.approx(plain, abs=1e-15)
+
+
 def test_ks_handles_ties_exactly():
     # two atoms of 1/2 each at 0 and 1 against U(0, 2): the sup is 1/2 at x = 0 (right limit)
     x = np.array([0.0, 0.0, 1.0, 1.0])
