@@ -350,7 +350,10 @@ class BenchRun:
     )
 
     def versions(self) -> dict[str, str]:
-        return {m.backend: m.version for m in self.measurements}
+        """Backend -> version, the floor first, then backends in the order given."""
+        found = {m.backend: m.version for m in self.measurements}
+        order = [FLOOR, *self.settings.get("backends", ())]
+        return {b: found[b] for b in sorted(found, key=lambda b: order.index(b) if b in order else len(order))}
 
 
 def load_backends(names: Iterable[str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -409,8 +412,7 @@ def run_bench(
         },
     )
     run.skipped.extend(Skipped(EVERY_BACKEND, case, reason) for case, reason in capped)
-    floor_cases = {(c.shape, c.dtype): c for c in todo}
-    total = len(floor_cases) + len(todo) * len(backends)
+    total = len({(c.shape, c.dtype) for c in todo}) + len(todo) * len(backends)
     done = 0
 
     def report(name: str, case: Case, outcome: str) -> None:
@@ -420,22 +422,25 @@ def run_bench(
             what = "ndarray.fill" if name == FLOOR else case.spec.name
             progress(f"[{done}/{total}] {name} {what} {case.dtype} {case.shape_text}: {outcome}")
 
+    # Case by case, every backend in turn (and the floor just before the first
+    # case of its shape and dtype): on a machine whose load drifts, the numbers
+    # compared with each other are taken close together in time.
     floor_version = f"numpy {np.__version__}"
-    for (shape, dtype), case in floor_cases.items():
-        floor_case = Case(Spec.make("Constant", value=1), shape, dtype)
-        call, setup = floor_setup(floor_case)
-        # The floor is cheap and every ratio leans on it: give it enough rounds
-        # that its minimum is a clean one even on a busy machine.
-        times = time_rounds(call, setup, repeat=max(repeat, FLOOR_ROUNDS), max_time=max_time)
-        run.measurements.append(Measurement(FLOOR, floor_version, floor_case, times))
-        report(FLOOR, floor_case, _format_seconds(min(times)))
-
-    for name, backend in backends.items():
-        version = str(getattr(backend, "version", "?"))
-        for case in todo:
+    floored: set[tuple[tuple[int, ...], str]] = set()
+    versions = {name: str(getattr(b, "version", "?")) for name, b in backends.items()}
+    for case in todo:
+        if (case.shape, case.dtype) not in floored:
+            floored.add((case.shape, case.dtype))
+            floor_case = Case(Spec.make("Constant", value=1), case.shape, case.dtype)
+            call, setup = floor_setup(floor_case)
+            # The floor is cheap and every ratio leans on it: enough rounds for a
+            # clean minimum even on a busy machine.
+            times = time_rounds(call, setup, repeat=max(repeat, FLOOR_ROUNDS), max_time=max_time)
+            run.measurements.append(Measurement(FLOOR, floor_version, floor_case, times))
+            report(FLOOR, floor_case, _format_seconds(min(times)))
+        for name, backend in backends.items():
             if case.dtype not in tuple(getattr(backend, "dtypes", ())):
-                reason = f"{name} does not offer {case.dtype}"
-                run.skipped.append(Skipped(name, case, reason))
+                run.skipped.append(Skipped(name, case, f"{name} does not offer {case.dtype}"))
                 report(name, case, "skipped")
                 continue
             call, setup = _fill_setup(backend, case)
@@ -449,7 +454,7 @@ def run_bench(
                 run.skipped.append(Skipped(name, case, f"raised {type(exc).__name__}: {exc}"))
                 report(name, case, f"raised {type(exc).__name__}")
                 continue
-            run.measurements.append(Measurement(name, version, case, times))
+            run.measurements.append(Measurement(name, versions[name], case, times))
             report(name, case, _format_seconds(min(times)))
     run.settings["load_average_end"] = _load_average()
     return run

@@ -240,6 +240,10 @@ def test_run_continues_past_unavailable_missing_and_failing_backends(fake_backen
     floors = [m for m in run.measurements if m.backend == FLOOR]
     assert len(floors) == 4 and all(len(m.times) == bench.FLOOR_ROUNDS for m in floors)
     assert all(len(m.times) == 1 for m in run.measurements if m.backend != FLOOR)
+    # case by case: the floor of a shape and dtype, then every backend on it
+    assert [(m.backend, m.case.shape) for m in run.measurements[:4]] == [
+        (FLOOR, (4, 5)), ("fast", (4, 5)), (FLOOR, (8, 8)), ("fast", (8, 8)),
+    ]
     reasons = bench.skipped_lines(run)
     assert any(line.startswith("fast: not implemented: fast has no Orthogonal") for line in reasons)
     assert any("broken: raised RuntimeError: library exploded" in line for line in reasons)
