@@ -30,13 +30,15 @@ __all__ = ["BUDGETS", "Budget", "Case", "LAYER_PARTS", "plan", "spec_label", "sh
 class Budget:
     """How much work one battery does.
 
-    samples: elements per statistical fill. Chosen from the smallest bug each
-      statistical check must catch: at 1e5 (quick) and alpha=1e-6 the KS distance
-      threshold is 0.0085 (a VarianceScaling truncated normal replaced by a uniform
-      of the same variance is at KS distance 0.03; a missing truncation correction
-      changes the std by 12%), the variance test sees a std error of about 1.1%
-      and the mean test a shift of 0.016 sigma. Standard (1e6) and thorough (1e7)
-      shrink these by sqrt(10) each.
+    samples: elements per statistical fill, chosen from the smallest realistic
+      bug each statistical check must catch at the quick budget. At 1e5 and
+      alpha=1e-6 the KS threshold is 0.0085 and KS detects (power 0.99) a CDF
+      discrepancy >= 0.013: a VarianceScaling truncated normal sampled as a
+      uniform of the same variance is at KS distance 0.043. The variance test
+      detects a std error >= 1.6% (normal; 1% uniform): a missing truncation
+      correction is 12%, swapped fans at ratio 2 are 41%. The mean test detects
+      a shift >= 0.023 sigma. Standard (1e6) and thorough (1e7) shrink each
+      detectable effect by sqrt(10) and 10.
     haar_draws: square orthogonal draws whose traces the `haar` check tests; a
       missing sign correction moves the mean trace of a 16x16 draw to about -2.4
       (Haar: 0 +- 1), so 64 draws already detect it with z > 15.
