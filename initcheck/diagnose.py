@@ -150,6 +150,11 @@ def alternatives(spec: Spec, shape, dtype: str) -> list[Alternative]:
             if dist != p["distribution"]:
                 add_spec(f"distribution={dist!r} drawn instead of {p['distribution']!r}",
                          spec.replace(distribution=dist))
+        if p["mode"] == "fan_avg":
+            fan_in, fan_out = laws.fan_in_and_fan_out(shape)
+            found.append(_scaled("fan_avg computed as fan_in + fan_out (not halved)", law,
+                                 math.sqrt(max(1.0, (fan_in + fan_out) / 2)
+                                           / max(1.0, fan_in + fan_out))))
         if p["distribution"] == "truncated_normal":
             found.append(_scaled(
                 "sigma not divided by 0.8796 (the truncation correction left out)",
@@ -162,9 +167,6 @@ def alternatives(spec: Spec, shape, dtype: str) -> list[Alternative]:
         sigma, mean = p["sigma"], p["mean"]
         if mean != 0:
             add_spec("the mean ignored", spec.replace(mean=0.0))
-        if sigma not in (0, 1) and sigma > 0:
-            found.append(_scaled("sigma used as the variance", law,
-                                 math.sqrt(sigma) / sigma))
     if name == "TruncatedNormal":
         sigma, mean, a, b = p["sigma"], p["mean"], p["a"], p["b"]
         add_spec("a and b read as multiples of sigma (SPEC: absolute values)",
@@ -173,6 +175,10 @@ def alternatives(spec: Spec, shape, dtype: str) -> list[Alternative]:
             add_spec("a and b read relative to the mean (SPEC: absolute values)",
                      spec.replace(a=mean + a, b=mean + b))
         add_spec("the truncation left out", Spec.make("Normal", sigma=sigma, mean=mean))
+    if law.std not in (0.0, 1.0):
+        # std and variance confused, in either direction
+        found.append(_scaled("the variance used as the std", law, law.std))
+        found.append(_scaled("the std used as the variance", law, 1 / math.sqrt(law.std)))
     if law.kurtosis < 2.5:  # a uniform law
         found.append(_scaled("the bound set to the std (the √3 factor left out)",
                              law, 1 / math.sqrt(3)))
@@ -229,6 +235,28 @@ def _ks_fits(x: np.ndarray, cdf, dtype: str) -> bool:
     return ks_test(x, cdf, GUESS_ALPHA, dtype=dtype).passed
 
 
+#: Mantissa bits per dtype: one ulp of x is at most |x|·2^-bits.
+_MANTISSA_BITS = {"float16": 10, "bfloat16": 7, "float32": 23, "float64": 52}
+
+
+def _clamped_count(law: Law, x64: np.ndarray) -> int:
+    """How many values sit exactly on a finite support bound, when that is far more
+    than rounding to the dtype puts there (0 otherwise): the mark of clamping."""
+    lo, hi = law.support_in_dtype()
+    at_bounds, expected = 0, 0.0
+    ulp = 2.0 ** -_MANTISSA_BITS.get(law.dtype, 23)
+    for bound, side in ((lo, 1.0), (hi, -1.0)):
+        if not math.isfinite(bound):
+            continue
+        at_bounds += int((x64 == bound).sum())
+        # mass that rounds onto the bound: within one ulp inside it (generous)
+        inner = bound + side * max(abs(bound), 1e-300) * ulp
+        expected += x64.size * abs(float(law.cdf(np.array([inner]))[0]
+                                         - law.cdf(np.array([bound]))[0]))
+    threshold = expected + 6 * math.sqrt(expected) + 10
+    return at_bounds if at_bounds > threshold else 0
+
+
 def _continuous(law: Law, x: np.ndarray, spec: Spec, shape, dtype: str) -> str:
     x64 = x.astype(np.float64).ravel()
     finite = np.isfinite(x64)
@@ -251,9 +279,15 @@ def _continuous(law: Law, x: np.ndarray, spec: Spec, shape, dtype: str) -> str:
     if outside:
         parts.append(f"{outside} of {n} values lie outside the law's support "
                      f"[{_fmt(lo)}, {_fmt(hi)}] (min {_fmt(x64.min())}, max {_fmt(x64.max())})")
+    clamped = _clamped_count(law, x64)
+    if clamped:
+        parts.append(f"{clamped} of {n} values sit exactly on the support's bounds")
     if not parts:
         parts.append(f"mean ({_fmt(mean)}) and std ({_fmt(std)}) match the law's; "
                      f"the shape of the distribution does not ({law.description})")
+    if clamped:
+        return "; ".join(parts) + (": looks like values clamped to the bounds "
+                                   "instead of redrawn (truncation)")
     guess = None
     if not _ks_fits(x, law.cdf, dtype):
         for alt in alternatives(spec, shape, dtype):
@@ -335,6 +369,11 @@ def _sparse(law: Law, x: np.ndarray) -> str:
     row_zeros = (w == 0).sum(axis=1)
     if lo != hi and row_zeros.min() == row_zeros.max() == math.ceil(sparsity * law.cols):
         return f"{text}: looks like zeros placed per row instead of per column"
+    if lo == hi == want > 0 and law.cols > 1:
+        zero_rows = int((w == 0).all(axis=1).sum())
+        if zero_rows == want:
+            return (f"{text}, but every column has them in the same {want} rows: looks like "
+                    "the zero rows drawn once instead of per column")
     nonzero = w[w != 0]
     if lo == hi == want and nonzero.size > 1 and law.var > 0:
         ratio = float(nonzero.std()) / law.std

@@ -99,6 +99,14 @@ def fill(backend, spec, shape, seed=1234):
      "floor(sparsity·rows) used instead of ceil"),
     (bb.OrthogonalGainIgnored, Spec.make("Orthogonal", gain=2.0), (64, 64),
      "the gain was not applied"),
+    (bb.TruncationByClamping, Spec.make("TruncatedNormal", sigma=1.0, a=-0.5, b=0.25),
+     (256, 64), "values clamped to the bounds instead of redrawn"),
+    (bb.SparseSameZeroRows, Spec.make("Sparse", sparsity=0.25), (100, 40),
+     "the zero rows drawn once instead of per column"),
+    (bb.VarianceScalingFanAvgSummed, Spec.make("VarianceScaling", mode="fan_avg"), (64, 32, 3),
+     "fan_avg computed as fan_in + fan_out (not halved)"),
+    (bb.XavierNormalStdAsVariance, Spec.make("XavierNormal"), (128, 64),
+     "the variance used as the std"),
 ])
 def test_diagnosis_names_the_bug_of_a_broken_backend(broken, spec, shape, expected):
     text = diagnose(spec, shape, "float32", fill(broken(), spec, shape))
@@ -110,6 +118,19 @@ def test_fan_ratio_two_cannot_tell_swapped_fans_from_a_missing_relu_gain():
     spec, shape = Spec.make("HeNormal"), (64, 32)
     text = diagnose(spec, shape, "float32", fill(bb.FansSwapped(), spec, shape))
     assert "fan_in and fan_out swapped" in text and "of leaky_relu left out" in text
+
+
+def test_no_guess_for_correct_fills_of_the_whole_battery():
+    # two independent correct backends, every statistical fill of the quick battery in
+    # every dtype: a diagnosis must never blame a correct fill
+    from initcheck.battery import plan
+    from independent_backend import PhiloxBackend
+
+    for backend in (NumpyBackend(), PhiloxBackend()):
+        fills = {(c.spec, c.shape, c.dtype, c.seed) for c in plan(backend, checks=["ks"])}
+        for spec, shape, dtype, seed in sorted(fills, key=str):
+            text = diagnose(spec, shape, dtype, backend.fill(spec, shape, dtype, seed))
+            assert "looks like" not in text and "bounds" not in text, (spec, shape, dtype)
 
 
 def test_no_guess_when_no_plausible_bug_fits():
