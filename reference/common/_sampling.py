@@ -29,7 +29,6 @@ import numpy as np
 __all__ = [
     "BLOCK",
     "CHUNK",
-    "constant_fill",
     "fill",
     "get_threads",
     "normal_kernel",
@@ -132,16 +131,6 @@ def fill(out: np.ndarray, kernel: Kernel, stream: np.random.SeedSequence) -> Non
 def generator(stream: np.random.SeedSequence) -> np.random.Generator:
     """A generator for the non-chunked parts of a fill (e.g. Sparse's zero positions)."""
     return _generator(stream.spawn(1)[0])
-
-
-def constant_fill(out: np.ndarray, value) -> None:
-    """``out.fill(value)``, split over the thread pool for large arrays."""
-    if out.size <= 4 * CHUNK or not out.flags.c_contiguous or _threads == 1:
-        out.fill(value)
-        return
-    flat = out.reshape(-1)
-    step = 4 * CHUNK
-    _map(lambda s: flat[s : s + step].fill(value), range(0, flat.size, step))
 
 
 # -- kernels -----------------------------------------------------------------------
