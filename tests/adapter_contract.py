@@ -80,3 +80,24 @@ def library_imported_by_adapter_module(module: str, library: str) -> bool:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     return out.strip().splitlines()[-1] == "True"
+
+
+def one_case_per_spec_and_check(backend, dtype: str = "float32") -> list:
+    """The quick battery on `dtype`, cut to the first case of every (spec, check
+    kind): every spec and every check runs once, on fewer distinct shapes."""
+    seen, cases = set(), []
+    for case in plan(backend, budget="quick", seed=0, dtypes=[dtype]):
+        key = (case.spec, case.check) if case.spec is not None else case.id
+        if key not in seen:
+            seen.add(key)
+            cases.append(case)
+    return cases
+
+
+def assert_no_error_outcomes(report) -> None:
+    errors = [f"{r.id}: {r.message}" for r in report.results if r.outcome == "error"]
+    assert not errors, "\n".join(errors)
+
+
+def failed_ids(report) -> set[str]:
+    return {r.id for r in report.results if r.outcome == "failed"}

@@ -11,8 +11,11 @@ from adapter_contract import (
     RANDOM_SPECS,
     VALID_SPECS,
     assert_fills_or_not_provided,
+    assert_no_error_outcomes,
     assert_seeds_honoured,
+    failed_ids,
     library_imported_by_adapter_module,
+    one_case_per_spec_and_check,
 )
 from initcheck import BackendLoadError, Spec, load_backend
 
@@ -122,3 +125,20 @@ def test_import_is_lazy_and_a_missing_jax_is_a_load_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "jax", None)
     with pytest.raises(BackendLoadError, match="jax"):
         load_backend("jax")
+
+
+def test_quick_battery_runs_without_errors(backend):
+    from initcheck.runner import run_battery
+
+    # XLA compiles one program per shape, dtype and law, so the whole quick battery
+    # costs ~100 s of CPU on JAX; here every spec and every check kind runs once
+    # (float32). All four dtypes are run by `initcheck compare` for
+    # reports/conformance.md.
+    cases = one_case_per_spec_and_check(backend)
+    report = run_battery(backend, cases=cases)
+    assert_no_error_outcomes(report)
+    assert {r.spec for r in report.results} >= {str(s) for s in VALID_SPECS}
+    skipped = {r.initializer for r in report.results if r.outcome == "skipped"}
+    assert skipped >= {"Uniform", "Identity", "Dirac", "Sparse"}
+    # JAX validates no parameter values: negative sigma is filled, not rejected.
+    assert "Normal(sigma=-0.1)|rejects|16x8|float32" in failed_ids(report)

@@ -11,7 +11,9 @@ from adapter_contract import (
     RANDOM_SPECS,
     VALID_SPECS,
     assert_fills_or_not_provided,
+    assert_no_error_outcomes,
     assert_seeds_honoured,
+    failed_ids,
     library_imported_by_adapter_module,
 )
 from initcheck import BackendLoadError, Spec, load_backend
@@ -101,3 +103,34 @@ def test_import_is_lazy_and_a_missing_mindspore_is_a_load_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "mindspore", None)
     with pytest.raises(BackendLoadError, match="mindspore"):
         load_backend("mindspore")
+
+
+@pytest.fixture(scope="module")
+def float32_battery(backend):
+    from initcheck.runner import run_battery
+
+    # The whole quick battery on float32 (~640 checks, every spec and check kind);
+    # all three dtypes are run by `initcheck compare` for reports/conformance.md.
+    return run_battery(backend, budget="quick", seed=0, dtypes=["float32"])
+
+
+def test_quick_battery_runs_without_errors(float32_battery):
+    assert_no_error_outcomes(float32_battery)
+    assert not [r for r in float32_battery.results if r.outcome == "skipped"]
+
+
+def test_quick_battery_reports_the_variance_scaling_typo(float32_battery):
+    # MindSpore 2.10 compares distribution against 'truncated_norm', so
+    # distribution='truncated_normal' falls through to its uniform branch: same
+    # variance, wrong law -- KS and tail checks fail, the variance check does not.
+    failed = failed_ids(float32_battery)
+    assert "VarianceScaling|ks|160x640|float32" in failed
+    assert "VarianceScaling|tails|160x640|float32" in failed
+    assert "VarianceScaling|variance|160x640|float32" not in failed
+    untruncated = [
+        r for r in float32_battery.results
+        if r.initializer == "VarianceScaling"
+        and r.params["distribution"] != "truncated_normal"
+        and r.outcome != "passed"
+    ]
+    assert not untruncated
