@@ -4,6 +4,8 @@ chunking, pinned by hash, in place without full-size temporaries."""
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import tracemalloc
 
 import numpy as np
@@ -132,3 +134,23 @@ def test_no_full_size_temporaries(init, dtype, itemsize):
     # The output plus per-thread block buffers; a float64 (or even a float32 copy of
     # a float16) array of n elements would add >= 2 n bytes.
     assert peak < n * itemsize + (n * 2) // 2, peak
+
+
+def _digest_in_child(queue) -> None:
+    queue.put(hashlib.sha256(sample(Normal(1.0), (4 * CHUNK,), ms.float32, seed=3).tobytes()).hexdigest())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
+def test_fills_work_in_a_forked_child(restore_threads):
+    # The child inherits the parent's thread pool object without its threads.
+    _sampling.set_threads(2)
+    parent = hashlib.sha256(sample(Normal(1.0), (4 * CHUNK,), ms.float32, seed=3).tobytes()).hexdigest()
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_digest_in_child, args=(queue,))
+    child.start()
+    child.join(120)
+    if child.is_alive():
+        child.terminate()
+        pytest.fail("a fill in a forked child hung")
+    assert child.exitcode == 0 and queue.get(timeout=10) == parent

@@ -48,6 +48,7 @@ Kernel = Callable[[np.random.Generator, np.ndarray], None]
 _NATIVE = (np.dtype(np.float32), np.dtype(np.float64))
 _threads = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
 _pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
 _pool_lock = threading.Lock()
 
 
@@ -69,14 +70,16 @@ def set_threads(n: int) -> None:
 
 
 def _map(func, items) -> None:
-    global _pool
+    global _pool, _pool_pid
     if _threads == 1 or len(items) == 1:
         for item in items:
             func(item)
         return
     with _pool_lock:
-        if _pool is None:
+        # A forked child inherits the pool object but not its threads: make a new one.
+        if _pool is None or _pool_pid != os.getpid():
             _pool = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="reference-fill")
+            _pool_pid = os.getpid()
         pool = _pool
     # list() re-raises a worker's exception here.
     list(pool.map(func, items))
