@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-from itertools import groupby
 from typing import Any, BinaryIO, Callable, Iterable
 
 from initcheck.results import CheckResult
@@ -36,6 +35,9 @@ __all__ = ["WorkerPool", "group_key", "run_isolated"]
 #: How long a worker may take to import and load its backend (torch, mindspore, jax
 #: need a few seconds; a minute means something is wrong).
 LOAD_TIMEOUT_S = 120.0
+#: How long explaining a failure (one re-drawn fill and a few KS tests) may take; it
+#: is not part of the check, so --timeout does not apply to it.
+DIAGNOSIS_TIMEOUT_S = 120.0
 
 _HEADER = struct.Struct("!I")
 
@@ -129,12 +131,17 @@ class _Worker:
             return None
 
     def run(self, case, timeout: float | None):
-        """(result, diagnosis), or None on timeout, or EOFError if the worker died."""
+        """The CheckResult, or None on timeout, or EOFError if the worker died."""
         try:
             _send(self.proc.stdin, case)
         except (BrokenPipeError, OSError):
             return EOFError
         return self._wait(timeout)
+
+    def diagnosis(self):
+        """The explanation the worker sends after a failed result (a str or None),
+        or EOFError / None (timeout) when it does not come."""
+        return self._wait(DIAGNOSIS_TIMEOUT_S)
 
     def stderr_tail(self, lines: int = 4) -> str:
         """The worker's last words: for a fatal signal, faulthandler's headline and the
@@ -213,7 +220,15 @@ class WorkerPool:
             return error_result(
                 case, f"the backend crashed the worker process running this check "
                       f"({death})", self.backend_ref), None
-        return answer
+        if answer.outcome != "failed":
+            return answer, None
+        diagnosis = self.worker.diagnosis()
+        if diagnosis is None or diagnosis is EOFError:
+            # the explanation is a courtesy: the verdict stands without it
+            self.worker.kill()
+            self.worker = None
+            return answer, None
+        return answer, diagnosis or None
 
     def close(self) -> None:
         if self.worker is not None:
@@ -229,10 +244,10 @@ def run_isolated(
     isolate: bool = False,
     on_result: Callable[[CheckResult, str | None], None] | None = None,
 ) -> list[tuple[CheckResult, str | None]]:
-    """Run `cases` in worker processes; ``(result, diagnosis)`` per case, in order.
+    """Run `cases` in worker processes; ``(result, diagnosis)`` per case.
 
-    isolate: a fresh worker per initializer (consecutive cases with the same
-    `group_key`). timeout: seconds per check, None for no limit. `on_result` is
+    isolate: a fresh worker per initializer (cases with the same `group_key`; the
+    results come grouped so, initializers in order of first appearance). timeout: seconds per check, None for no limit. `on_result` is
     called after each case (the caller keeps partial results on Ctrl-C: the
     worker is killed and KeyboardInterrupt propagates).
     """
@@ -241,8 +256,16 @@ def run_isolated(
     pool = WorkerPool(backend_ref)
     out = []
     try:
-        groups = groupby(cases, key=group_key) if isolate else [(None, cases)]
-        for _, group in groups:
+        if isolate:
+            # all of an initializer's checks in one worker, initializers in the order
+            # they first appear (the battery interleaves some, e.g. the rejects checks)
+            by_key: dict[str, list] = {}
+            for case in cases:
+                by_key.setdefault(group_key(case), []).append(case)
+            groups = list(by_key.values())
+        else:
+            groups = [cases]
+        for group in groups:
             for case in group:
                 answer = pool.run(case, timeout)
                 out.append(answer)
@@ -290,8 +313,9 @@ def _worker_main() -> int:
         except EOFError:
             return 0
         result = run_case(backend, case, cache=cache, backend_ref=backend_ref)
-        diagnosis = diagnose_result(backend, result) if result.outcome == "failed" else None
-        _send(protocol_out, (result, diagnosis))
+        _send(protocol_out, result)  # the verdict first: --timeout is for the check alone
+        if result.outcome == "failed":
+            _send(protocol_out, diagnose_result(backend, result) or "")
 
 
 if __name__ == "__main__":

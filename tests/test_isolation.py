@@ -50,6 +50,20 @@ def test_a_crashing_backend_costs_one_check_under_isolate(backend, signal_name):
     assert zero.outcome == "passed"
 
 
+def test_workers_explain_failures_and_group_cases_by_initializer():
+    import broken_backends
+
+    cases = [c for c in plan(broken_backends.FansSwapped(), only="HeNormal,Zero",
+                             dtypes=["float32"], checks=["ks", "shape"])
+             if c.shape in ((160, 640), (640, 160))]
+    interleaved = [cases[0], *[c for c in cases if c.spec.name == "Zero"][:1], cases[1]]
+    answers = run_isolated("broken_backends:FansSwapped", interleaved, isolate=True,
+                           timeout=60.0)
+    assert [r.initializer for r, _ in answers] == ["HeNormal", "HeNormal", "Zero"]
+    failed = [(r, d) for r, d in answers if r.outcome == "failed"]
+    assert failed and all("looks like fan_in and fan_out swapped" in d for _, d in failed)
+
+
 def test_loading_time_does_not_count_against_the_timeout():
     cases = cases_for(HangsOnNormal(), "Zero")
     ((result, _),) = run_isolated("crashing_backends:SleepyLoader", cases, timeout=1.0)
