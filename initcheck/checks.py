@@ -24,12 +24,13 @@ from initcheck.spec import CATALOG
 
 __all__ = [
     "CHECKS",
-    "BackendRaised",
-    "CheckContext",
-    "Verdict",
     "GAIN_CASES",
     "INVALID_GAIN_CASES",
     "TAIL_PROBABILITIES",
+    "BackendRaised",
+    "CheckContext",
+    "Unreadable",
+    "Verdict",
 ]
 
 #: Tail probabilities whose mass `tails` tests, beside any truncation bound.
@@ -118,7 +119,12 @@ class CheckContext:
     def law(self) -> Law:
         if self._law is None:
             c = self.case
-            self._law = laws.law_for(c.spec, c.shape, c.dtype)
+            # the law is shared by every check of a fill: keep it beside the fill
+            key = ("law", c.spec, c.shape, c.dtype)
+            self._law = self._cache.get(key)
+            if self._law is None:
+                self._law = laws.law_for(c.spec, c.shape, c.dtype)
+                self._cache[key] = self._law
         return self._law
 
     # -- fills ------------------------------------------------------------------

@@ -31,9 +31,10 @@ STATISTICAL_CHECKS = frozenset(
 
 class FillCache(OrderedDict):
     """Least-recently-used fills (the battery plans each fill's checks together,
-    so a couple of entries suffice and thorough fills do not pile up)."""
+    so a couple of fills and their laws suffice and thorough fills do not pile
+    up)."""
 
-    def __init__(self, maxsize: int = 2):
+    def __init__(self, maxsize: int = 4):
         super().__init__()
         self.maxsize = maxsize
 
