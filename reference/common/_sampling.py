@@ -29,7 +29,9 @@ import numpy as np
 __all__ = [
     "BLOCK",
     "CHUNK",
+    "compute_dtype",
     "fill",
+    "generator",
     "get_threads",
     "normal_kernel",
     "set_threads",
@@ -46,7 +48,17 @@ BLOCK = 1 << 15
 Kernel = Callable[[np.random.Generator, np.ndarray], None]
 
 _NATIVE = (np.dtype(np.float32), np.dtype(np.float64))
-_threads = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
+
+
+def _default_threads() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+_threads = _default_threads()
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
 _pool_lock = threading.Lock()

@@ -90,7 +90,8 @@ class Initializer:
         return arr
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
+        # A user's subclass may not call Initializer.__init__.
+        inner = ", ".join(f"{k}={v!r}" for k, v in getattr(self, "_kwargs", {}).items())
         return f"{type(self).__name__}({inner})"
 
 
@@ -204,6 +205,10 @@ def _calculate_gain(nonlinearity: str, param=None) -> float:
 # -- the initializers ----------------------------------------------------------------
 
 
+# Constant fills (Zero, One, Constant) are single-threaded: writing fresh pages is
+# bound by page faults, and two threads faulting in one process were slower (measured).
+
+
 @_register("zeros")
 class Zero(Initializer):
     """Every element exactly 0."""
@@ -224,10 +229,6 @@ class One(Initializer):
 
     def _initialize(self, arr):
         arr.fill(1)
-
-
-# Constant fills are single-threaded: writing fresh pages is bound by page faults,
-# and two threads faulting in one process were slower than one (measured).
 
 
 class Constant(Initializer):
@@ -467,21 +468,36 @@ class Orthogonal(Initializer):
 
 def _haar_q(tall: np.ndarray) -> np.ndarray:
     """Q of tall = QR with diag(R) > 0: Haar-distributed on the Stiefel manifold.
-    Overwrites `tall`. LAPACK directly, so float32 stays float32."""
+    LAPACK directly, so float32 stays float32.
+
+    ``geqrt``/``gemqrt`` rather than ``geqrf``/``orgqr``: the same Householder QR,
+    but ``geqrt`` takes its block size from the caller and factors each panel
+    recursively (level-3 BLAS), where OpenBLAS runs reference LAPACK's ``geqrf`` and
+    ``orgqr`` with 32-column, level-2-heavy panels. One core, 1024x1024 float32:
+    ~100 ms against ~380 ms (torch's MKL ``orthogonal_``: ~95 ms); the Gram error is
+    unchanged (~5e-7 float32, ~1e-15 float64).
+    """
     from scipy.linalg import lapack
 
-    geqrf, orgqr = lapack.get_lapack_funcs(("geqrf", "orgqr"), (tall,))
+    rows, cols = tall.shape
+    geqrt, gemqrt = lapack.get_lapack_funcs(("geqrt", "gemqrt"), (tall,))
     with _single_threaded_blas():
-        qr, tau, _, info = geqrf(tall, overwrite_a=True)
+        v, t, info = geqrt(min(_QR_BLOCK, cols), tall, overwrite_a=True)
         if info != 0:
-            raise RuntimeError(f"LAPACK geqrf failed with info={info}")
-        signs = np.sign(np.diagonal(qr)).astype(tall.dtype)
+            raise RuntimeError(f"LAPACK geqrt failed with info={info}")
+        signs = np.sign(np.diagonal(v)).astype(tall.dtype)
         signs[signs == 0] = 1
-        q, _, info = orgqr(qr, tau, overwrite_a=True)
+        # Q applied to the first `cols` columns of the identity: the thin Q.
+        identity = np.eye(rows, cols, dtype=tall.dtype, order="F")
+        q, info = gemqrt(v, t, identity, overwrite_c=True)
     if info != 0:
-        raise RuntimeError(f"LAPACK orgqr failed with info={info}")
+        raise RuntimeError(f"LAPACK gemqrt failed with info={info}")
     q *= signs
     return q
+
+
+#: geqrt's block size: measured best at 128 for float32 and 64-256 alike for float64.
+_QR_BLOCK = 128
 
 
 _BLAS_LOCK = threading.Lock()
