@@ -102,7 +102,7 @@ class XavierUniformPrecedence(BrokenBackend):
 class FansSwapped(BrokenBackend):
     """fan_in and fan_out swapped everywhere (fills and the fans() capability)."""
 
-    touches = ("HeNormal", "HeUniform", "VarianceScaling")
+    touches = ("HeNormal", "HeUniform", "VarianceScaling", "fans")
     caught_by = ("ks", "variance", "support", "tails", "fans")
 
     def fan_in_and_fan_out(self, shape):
@@ -113,7 +113,7 @@ class FansSwapped(BrokenBackend):
 class ReceptiveFieldIgnored(BrokenBackend):
     """Fans of a convolution weight ignore the kernel: (shape[1], shape[0])."""
 
-    touches = ("HeUniform", "XavierNormal")
+    touches = ("HeUniform", "XavierNormal", "fans")
     caught_by = ("ks", "variance", "support", "tails", "fans")
 
     def fan_in_and_fan_out(self, shape):
