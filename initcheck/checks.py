@@ -40,11 +40,14 @@ TAIL_PROBABILITIES = (1e-3, 0.02, 0.98, 1 - 1e-3)
 #: laws it is ~2^-13 (2^-29); 24-bit-uniform based generators lose low bits
 #: near zero and reach ~1e-3. A fill computed at the lower precision has 100%.
 PRECISION_FRACTION_BOUND = 2.0**-6
-#: `independence`: lags tested one by one (a repeated block of any period up to
-#: n/2 is also caught by the FFT periodicity test).
+#: `seed`: the FFT cross-correlation between two seeds' fills looks at this many
+#: leading values: a seed used as an offset into one stream is caught for
+#: offsets up to half of it
+CROSS_CORRELATION_WINDOW = 1 << 17
+#: `independence`: lags tested one by one, and the FFT periodicity test over
+#: the first PERIODICITY_WINDOW values (periods up to half of it; bounds its
+#: memory at the thorough budget)
 INDEPENDENCE_MAX_LAG = 64
-#: ...and the FFT periodicity test looks at this many leading values (periods up
-#: to half of it), which bounds its memory at the thorough budget
 PERIODICITY_WINDOW = 1 << 21
 #: `orthogonal`: Gram tolerance: ORTHOGONAL_ROUNDING_EPS eps of the dtype for
 #: rounding to it, plus (ORTHOGONAL_TOLERANCE_EPS + sqrt(side)) eps of the
@@ -433,7 +436,7 @@ def check_sparsity(ctx: CheckContext) -> Verdict:
     x2 = float(np.sum((per_row - expected) ** 2) / expected) * (rows - 1) / (rows * (1 - p))
     alpha = ctx.case.alpha
     threshold = float(scipy_stats.chi2.isf(alpha, rows - 1))
-    noncentral = _chi2_noncentrality_for_power(threshold, rows - 1)
+    noncentral = statistics._noncentrality_for_power(threshold, rows - 1)
     detectable = (f"row zero-rates off by >= {_fmt(math.sqrt(noncentral / (rows * expected)) * 100)}% "
                   "rms (relative)")
     text = (f"zero rows: scaled chi-square {_fmt(x2)} over {rows} rows "
@@ -456,19 +459,6 @@ def _underflow_probability(law: Law) -> float:
 
     tiny = float(ml_dtypes.finfo(numpy_dtype(law.dtype)).smallest_subnormal)
     return float(law.dist.cdf(tiny / 2) - law.dist.cdf(-tiny / 2))
-
-
-def _chi2_noncentrality_for_power(threshold: float, df: int, power: float = statistics.POWER) -> float:
-    lo, hi = 0.0, 1.0
-    while scipy_stats.ncx2.sf(threshold, df, hi) < power:
-        hi *= 2
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        if scipy_stats.ncx2.sf(threshold, df, mid) < power:
-            lo = mid
-        else:
-            hi = mid
-    return hi
 
 
 # ---------------------------------------------------------------------------
@@ -524,48 +514,14 @@ def check_seed(ctx: CheckContext) -> Verdict:
     if not result.passed:
         return Verdict.of(result, f"fills with seeds {ctx.case.seed} and {other_seed} are "
                                   f"correlated: {result.message}, but should be independent")
-    shifted = _cross_correlation_test(x, y, alpha)
+    window = min(x.size, CROSS_CORRELATION_WINDOW)
+    shifted = statistics.cross_correlation_test(x[:window], y[:window], alpha)
     if not shifted.passed:
         return Verdict.of(shifted, f"fills with seeds {ctx.case.seed} and {other_seed} are "
                                    f"shifted copies: {shifted.message}, but should be independent "
                                    "(seed used as an offset into one stream?)")
     return Verdict.of(result, f"seeds {ctx.case.seed} and {other_seed}: lag 0 {result.message}; "
                               f"all lags: {shifted.message}")
-
-
-#: cross-correlation between seeds looks at this many leading values of each
-#: fill: a stream shifted by up to half of it is caught
-CROSS_CORRELATION_WINDOW = 1 << 18
-
-
-def _cross_correlation_test(x: np.ndarray, y: np.ndarray, alpha: float) -> "statistics.StatResult":
-    """Largest standardised cross-correlation of x and y over lags |k| <= m/2
-    (m = the window). Under independence z_k = sum_i x_i y_(i+k) / sqrt(m-|k|)
-    is asymptotically N(0, 1) for standardised values; the largest |z_k| is held
-    to z_(alpha/(2L)) over the L lags (Bonferroni). A seed used as an offset into
-    one stream makes one lag a near-perfect match: z ~ sqrt(m)."""
-    m = min(x.size, y.size, CROSS_CORRELATION_WINDOW)
-    a, b = x[:m].astype(np.float64), y[:m].astype(np.float64)
-    sa, sb = a.std(), b.std()
-    lags = m // 2
-    threshold = float(scipy_stats.norm.isf(alpha / (2 * (2 * lags + 1))))
-    detectable = f"cross-correlation |r| >= {_fmt((threshold + 2.33) / math.sqrt(m / 2))} at some lag"
-    if not (sa > 0 and sb > 0):
-        return statistics.StatResult(False, math.inf, threshold, m, detectable,
-                                     "a fill is constant: no independence to measure")
-    a, b = (a - a.mean()) / sa, (b - b.mean()) / sb
-    size = 1 << (2 * m - 1).bit_length()
-    spectrum = np.fft.rfft(a, size).conj() * np.fft.rfft(b, size)
-    full = np.fft.irfft(spectrum, size)  # full[k] = sum_i a_i b_(i+k), negative k wrap
-    k = np.concatenate([np.arange(0, lags + 1), np.arange(-lags, 0)])
-    c = np.concatenate([full[: lags + 1], full[size - lags:]])
-    z = np.abs(c) / np.sqrt(m - np.abs(k))
-    worst = int(np.argmax(z))
-    statistic = float(z[worst])
-    message = (f"largest cross-correlation z = {_fmt(statistic)} at lag {int(k[worst])} "
-               f"{'<=' if statistic <= threshold else '>'} {_fmt(threshold)} ({2 * lags + 1} lags, "
-               f"n={m}, alpha={alpha:g})")
-    return statistics.StatResult(statistic <= threshold, statistic, threshold, m, detectable, message)
 
 
 def check_independence(ctx: CheckContext) -> Verdict:
