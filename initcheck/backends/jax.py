@@ -27,7 +27,9 @@ HeNormal             ``variance_scaling(gain², mode, 'normal')``; not
 VarianceScaling      ``variance_scaling(scale, mode, distribution)`` with
                      'untruncated_normal' spelt 'normal'; other names pass
                      through so that JAX itself accepts or rejects them
-Orthogonal(gain)     ``orthogonal(scale=gain, column_axis=0)``
+Orthogonal(gain)     ``orthogonal(scale=gain, column_axis=0)``; float16 and
+                     bfloat16 raise JAX's own NotImplementedError (its QR has
+                     no half-precision kernel), shown as not provided
 Identity, Dirac,     not provided: jax.nn.initializers has none
 Sparse, aliases
 ===================  ===========================================================
