@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-BUDGETS = ("quick", "standard", "thorough")
+from initcheck.results import BUDGET_NAMES as BUDGETS
 
 
 def pytest_addoption(parser):

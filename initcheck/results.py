@@ -7,7 +7,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
-__all__ = ["CHECK_KINDS", "OUTCOMES", "SCHEMA", "CheckResult", "Report"]
+__all__ = ["BUDGET_NAMES", "CHECK_KINDS", "OUTCOMES", "SCHEMA", "CheckResult", "Report"]
 
 SCHEMA = "initcheck-report/1"
 
@@ -36,6 +36,10 @@ CHECK_KINDS = (
 )
 
 OUTCOMES = ("passed", "failed", "skipped", "error")
+
+#: Battery budgets, cheapest first (their sizes live in ``initcheck.battery.BUDGETS``;
+#: the names are here so that the CLI and the pytest plugin need not import scipy).
+BUDGET_NAMES = ("quick", "standard", "thorough")
 
 
 def _json_number(x: float | int | None) -> float | int | None | str:

@@ -102,6 +102,6 @@ def test_usage_errors_exit_2(env, tmp_path, args, needle):
 
 def test_budget_choices_match_the_battery():
     from initcheck.battery import BUDGETS
-    from initcheck.commands.run import BUDGET_NAMES
+    from initcheck.results import BUDGET_NAMES
 
     assert BUDGET_NAMES == tuple(BUDGETS)

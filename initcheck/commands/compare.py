@@ -17,7 +17,7 @@ import sys
 import time
 
 from initcheck.backends import BackendLoadError, available_backends, load_backend
-from initcheck.battery import BUDGETS
+from initcheck.results import BUDGET_NAMES
 
 HELP = "run the battery on several backends and print one matrix"
 DESCRIPTION = """Run the conformance battery on several backends and print one matrix:
@@ -40,7 +40,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backends", metavar="A,B,...", required=True,
                         help="comma-separated entry-point names or package.module:attr")
-    parser.add_argument("--budget", choices=tuple(BUDGETS), default="quick",
+    parser.add_argument("--budget", choices=BUDGET_NAMES, default="quick",
                         help="samples per statistical check. Default: quick")
     parser.add_argument("--seed", metavar="N", type=int, default=0,
                         help="run seed, the same for every backend. Default: 0")

@@ -19,6 +19,7 @@ import sys
 from typing import TYPE_CHECKING, Callable
 
 from initcheck.backends import BackendLoadError, available_backends, load_backend
+from initcheck.results import BUDGET_NAMES
 
 if TYPE_CHECKING:
     from initcheck.battery import Case
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 # the battery (scipy.stats) is imported only once a run starts, so that usage
 # errors and --help answer at once
-BUDGET_NAMES = ("quick", "standard", "thorough")
 PLOT_CHOICES = ("failed", "all", "none")
 
 HELP = "run the conformance battery against a backend"
