@@ -127,10 +127,13 @@ def fill(out: np.ndarray, kernel: Kernel, stream: np.random.SeedSequence) -> Non
     native = work == flat.dtype
     seqs = stream.spawn(-(-n // CHUNK))
 
+    to_half = flat.dtype == np.float16 and work == np.float32
+
     def run(i: int) -> None:
         gen = _generator(seqs[i])
         chunk = flat[i * CHUNK : (i + 1) * CHUNK]
         scratch = None if native else np.empty(min(BLOCK, chunk.size), work)
+        words = np.empty((2, scratch.size), np.uint32) if to_half else None
         for start in range(0, chunk.size, BLOCK):
             target = chunk[start : start + BLOCK]
             if scratch is None:
@@ -138,9 +141,48 @@ def fill(out: np.ndarray, kernel: Kernel, stream: np.random.SeedSequence) -> Non
             else:
                 buf = scratch[: target.size]
                 kernel(gen, buf)
-                target[...] = buf  # the single rounding to the target dtype
+                # the single rounding to the target dtype
+                if to_half:
+                    _float32_to_float16(buf, target, words[0, : buf.size], words[1, : buf.size])
+                else:
+                    target[...] = buf
 
     _map(run, range(len(seqs)))
+
+
+_F16_REBIAS = np.uint32((0x0FFF - ((127 - 15) << 23)) % 2**32)
+
+
+def _float32_to_float16(src: np.ndarray, out: np.ndarray, mag: np.ndarray, half: np.ndarray) -> None:
+    """``out[...] = src`` (float32 to float16, round to nearest even), bit for bit as
+    numpy's cast (checked over all 2^32 float32 patterns), in ~0.7x its time: numpy's
+    cast is a scalar loop, this is a dozen vectorised integer passes. `mag` and `half`
+    are uint32 scratch arrays of src's size.
+    """
+    bits = src.view(np.uint32)
+    np.bitwise_and(bits, np.uint32(0x7FFFFFFF), out=mag)
+    if mag.max() > 0x7F800000:  # a NaN: numpy's cast keeps its payload bits
+        out[...] = src
+        return
+    # Normal range: rebias the exponent, add 0xFFF plus the lowest kept bit (ties to
+    # even), drop 13 bits; anything past float16's range saturates to inf.
+    np.right_shift(mag, 13, out=half)
+    np.bitwise_and(half, np.uint32(1), out=half)
+    np.add(half, mag, out=half)
+    np.add(half, _F16_REBIAS, out=half)
+    np.right_shift(half, 13, out=half)
+    np.minimum(half, np.uint32(0x7C00), out=half)
+    # Below 2^-14 (float16 subnormals; the rebias above wrapped): adding 0.5 in float32
+    # rounds to a multiple of 2^-24, float16's subnormal spacing, with the FPU's own
+    # ties-to-even; the low bits of the sum are then the float16 bits.
+    small = np.flatnonzero(mag < np.uint32(113 << 23))
+    if small.size:
+        shifted = mag[small].view(np.float32) + np.float32(0.5)
+        half[small] = shifted.view(np.uint32) - np.uint32(126 << 23)
+    np.right_shift(bits, 16, out=mag)
+    np.bitwise_and(mag, np.uint32(0x8000), out=mag)
+    np.bitwise_or(half, mag, out=half)
+    np.copyto(out.view(np.uint16), half, casting="unsafe")
 
 
 def generator(stream: np.random.SeedSequence) -> np.random.Generator:
