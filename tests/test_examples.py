@@ -54,8 +54,8 @@ def test_the_adapter_is_short():
     assert len(adapter.strip().splitlines()) <= 40
 
 
-def test_the_usage_guide_shows_the_adapter_as_it_is_tested():
-    guide = (ROOT / "docs" / "usage.md").read_text()
+def test_the_readme_shows_the_adapter_as_it_is_tested():
+    guide = (ROOT / "README.md").read_text()
     adapter = (EXAMPLES / "toyinit_backend.py").read_text()
     assert adapter.split("class ToyBackendWithABug")[0].strip() in guide
 
