@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+import ml_dtypes
 import numpy as np
 
 from independent_backend import NumpyBackend, checked_shape
@@ -503,6 +504,21 @@ class Float64ComputedInFloat32(BrokenBackend):
     def round_to(self, values, dtype):
         if dtype == "float64":
             return values.astype(np.float32).astype(np.float64)
+        return super().round_to(values, dtype)
+
+
+class Bfloat16RoundedTowardZero(BrokenBackend):
+    """bfloat16 made by dropping the low 16 bits of the float32 (round toward zero), the
+    cheap conversion some libraries shipped, instead of rounding to nearest."""
+
+    touches = ("Normal", "Uniform")
+    caught_by = ("ks", "mean", "tails")
+    dtype_under_test = "bfloat16"
+
+    def round_to(self, values, dtype):
+        if dtype == "bfloat16":
+            bits = values.astype(np.float32).view(np.uint32) & np.uint32(0xFFFF0000)
+            return bits.view(np.float32).astype(ml_dtypes.bfloat16)
         return super().round_to(values, dtype)
 
 
