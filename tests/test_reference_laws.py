@@ -17,6 +17,7 @@ are fixed, so the suite is deterministic.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import ml_dtypes
@@ -266,6 +267,30 @@ def test_sparse_zero_rows_are_uniform_and_nonzeros_are_normal():
     assert chi2 <= stats.chi2.isf(ALPHA, rows - 1), chi2
     nonzero = out[out != 0]
     assert_follows(nonzero, stats.norm(0, sigma), -np.inf, np.inf, "Sparse non-zeros")
+
+
+@pytest.mark.parametrize("count", [2, 3], ids=["marked", "complement"])
+def test_sparse_zero_sets_are_uniform_subsets(monkeypatch, count):
+    # The joint law of a column's zero rows, not only its marginals: with 5 rows each of
+    # the C(5, count) = 10 subsets has probability 1/10. Chi-square over the 10 subsets
+    # (9 degrees of freedom) at alpha = 1e-6, from 30,000 independent columns; detects a
+    # subset probability off by >= ~1.5% absolute (e.g. 0.115 among 0.1s). count 2
+    # draws the zero rows, count 3 the kept ones; a small group width makes the columns
+    # span many groups.
+    from reference.common import initializer as init_mod
+
+    monkeypatch.setattr(init_mod, "_MARK_BLOCK", 5 * 7)
+    rows, cols = 5, 30_000
+    gen = np.random.Generator(np.random.SFC64(11))
+    pattern = init_mod._random_rows_per_column(rows, cols, count, gen)
+    assert np.all(pattern.sum(axis=0) == count)
+    codes = (pattern * (1 << np.arange(rows))[:, None]).sum(axis=0)
+    subsets = [sum(1 << r for r in combo) for combo in itertools.combinations(range(rows), count)]
+    observed = np.array([np.count_nonzero(codes == code) for code in subsets])
+    assert observed.sum() == cols
+    expected = cols / len(subsets)
+    chi2 = float(((observed - expected) ** 2 / expected).sum())
+    assert chi2 <= stats.chi2.isf(ALPHA, len(subsets) - 1), observed
 
 
 # -- Orthogonal ---------------------------------------------------------------------------------------------

@@ -112,15 +112,22 @@ def _generator(seq: np.random.SeedSequence) -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(seq))
 
 
-def fill(out: np.ndarray, kernel: Kernel, stream: np.random.SeedSequence) -> None:
-    """Fill `out` (any shape, any dtype) in place with `kernel`, from `stream`."""
+def fill(
+    out: np.ndarray, kernel: Kernel, stream: np.random.SeedSequence, zeros: np.ndarray | None = None
+) -> None:
+    """Fill `out` (any shape, any dtype) in place with `kernel`, from `stream`.
+
+    `zeros`: optional bool array of out's size (C order); where True the element is
+    set to 0 instead, block by block while the block is in cache (Sparse's pattern).
+    """
     if out.size == 0:
         return
     if not out.flags.c_contiguous:
         tmp = np.empty(out.shape, out.dtype)
-        fill(tmp, kernel, stream)
+        fill(tmp, kernel, stream, zeros)
         out[...] = tmp
         return
+    zeros = None if zeros is None else zeros.reshape(-1)
     flat = out.reshape(-1)
     n = flat.size
     work = compute_dtype(flat.dtype)
@@ -146,6 +153,10 @@ def fill(out: np.ndarray, kernel: Kernel, stream: np.random.SeedSequence) -> Non
                     _float32_to_float16(buf, target, words[0, : buf.size], words[1, : buf.size])
                 else:
                     target[...] = buf
+            if zeros is not None:
+                offset = i * CHUNK + start
+                # (boolean assignment: ~2x faster than copyto(where=) here)
+                target[zeros[offset : offset + target.size]] = 0
 
     _map(run, range(len(seqs)))
 

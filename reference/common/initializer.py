@@ -609,28 +609,74 @@ class Sparse(Initializer):
         rows, cols = arr.shape
         # The same float product as MindSpore, so the count matches it exactly.
         zeros = int(math.ceil(self.sparsity * rows))
+        if zeros == rows:
+            arr.fill(0)
+            return
         stream = _next_stream()
-        _sampling.fill(arr, _sampling.normal_kernel(0.0, self.sigma), stream)
-        if zeros:
-            _zero_random_rows(arr, zeros, _sampling.generator(stream))
+        # The zero pattern is chosen first, so that the fill zeroes each block while
+        # it is in cache (a separate pass of scattered writes cost more than the fill).
+        pattern = _random_rows_per_column(rows, cols, zeros, _sampling.generator(stream)) if zeros else None
+        _sampling.fill(arr, _sampling.normal_kernel(0.0, self.sigma), stream, zeros=pattern)
 
 
-def _zero_random_rows(arr: np.ndarray, zeros: int, gen: np.random.Generator) -> None:
-    """Set `zeros` uniformly chosen entries of each column of `arr` to 0.
+def _random_rows_per_column(rows: int, cols: int, count: int, gen: np.random.Generator) -> np.ndarray:
+    """A bool array (rows, cols) with exactly `count` True per column, at a uniformly
+    random subset of rows, independently across columns.
 
-    The rows of the `zeros` smallest of i.i.d. uniform keys are a uniform random
-    subset; keys are float64 so ties (which would bias the choice) are negligible.
-    Columns go in batches to bound the keys' memory."""
-    rows, cols = arr.shape
-    batch = max(1, _sampling.CHUNK // rows)
-    for start in range(0, cols, batch):
-        stop = min(cols, start + batch)
-        keys = gen.random((stop - start, rows))
-        if zeros < rows:
-            picked = np.argpartition(keys, zeros - 1, axis=1)[:, :zeros]
-        else:
-            picked = np.broadcast_to(np.arange(rows), keys.shape)
-        arr[picked, np.arange(start, stop)[:, None]] = 0
+    Each column draws as many i.i.d. uniform rows as it still lacks marked ones, and
+    marks them, until none lacks any: a column never overshoots, and every decision
+    depends only on how many rows are marked, never on which, so the law of the marked
+    set is invariant under relabelling the rows: it is the uniform `count`-subset,
+    exactly. Only the smaller of the subset and its complement is drawn (a subset of
+    more than half the rows is the complement of a uniform subset of the rest). Each
+    round is vectorised over the columns still short: about log(count) rounds, of
+    which only the first is large. Columns go in groups whose marks fit in L2 cache
+    (scattered marks into the whole array cost ~3x more).
+    """
+    mark = count <= rows // 2
+    pattern = np.empty((rows, cols), bool)
+    group = max(1, _MARK_BLOCK // rows)
+    for start in range(0, cols, group):
+        block = (np.zeros if mark else np.ones)((rows, min(group, cols - start)), bool)
+        _mark_rows(block, count if mark else rows - count, mark, gen)
+        pattern[:, start : start + block.shape[1]] = block
+    return pattern
+
+
+#: Elements of one group of columns that `_random_rows_per_column` marks at a time.
+_MARK_BLOCK = 1 << 20
+
+
+def _mark_rows(block: np.ndarray, count: int, mark: bool, gen: np.random.Generator) -> None:
+    """Set `count` uniformly random rows of each column of `block` (all ``not mark``)
+    to `mark`, in place (see `_random_rows_per_column`)."""
+    rows, cols = block.shape
+    flat = block.reshape(-1)
+    index = np.int32 if block.size < 2**31 else np.int64
+    # First round: every column draws `count` rows; then count what got marked.
+    drawn = gen.integers(0, rows, size=(count, cols), dtype=index)
+    drawn *= cols
+    drawn += np.arange(cols, dtype=index)
+    flat[drawn.reshape(-1)] = mark
+    marked = np.add.reduce(block.view(np.uint8), axis=0, dtype=index)
+    if not mark:
+        marked = rows - marked
+    short = np.flatnonzero(marked < count).astype(index)
+    lacking = count - marked[short]
+    while short.size:
+        columns = np.repeat(short, lacking)
+        drawn = gen.integers(0, rows, size=columns.size, dtype=index)
+        drawn *= cols
+        drawn += columns
+        fresh = np.sort(drawn[flat[drawn] != mark])
+        # A row drawn twice in this round is marked once: count distinct ones.
+        first = np.ones(fresh.size, bool)
+        np.not_equal(fresh[1:], fresh[:-1], out=first[1:])
+        fresh = fresh[first]
+        flat[fresh] = mark
+        lacking -= np.bincount(fresh % cols, minlength=cols)[short].astype(index)
+        still = lacking > 0
+        short, lacking = short[still], lacking[still]
 
 
 def initializer(init, shape=None, dtype=mstype.float32) -> Tensor:
