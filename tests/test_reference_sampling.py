@@ -17,6 +17,7 @@ from reference.common.initializer import (
     Constant,
     HeUniform,
     Normal,
+    One,
     Sparse,
     TruncatedNormal,
     Uniform,
@@ -58,6 +59,17 @@ def test_output_does_not_depend_on_the_thread_count(init, dtype, restore_threads
         _sampling.set_threads(threads)
         outputs.append(sample(init, shape, dtype, seed=77).tobytes())
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("init,dtype,value", [(One(), ms.float32, 1.0), (Constant(-0.25), ms.float16, -0.25)],
+                         ids=["One-float32", "Constant-float16"])
+def test_large_constant_fills_are_complete_for_any_thread_count(init, dtype, value, threads, restore_threads):
+    # Above 32 MiB the constant fill is split across the threads; an odd size leaves a
+    # short last piece.
+    _sampling.set_threads(threads)
+    out = sample(init, (4099, 4097) if dtype == ms.float16 else (2903, 2909), dtype, seed=0)
+    assert out.dtype == dtype._np and np.all(out == value)
 
 
 def test_chunk_streams_do_not_depend_on_the_tensor_size():

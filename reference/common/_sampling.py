@@ -31,6 +31,7 @@ __all__ = [
     "CHUNK",
     "compute_dtype",
     "fill",
+    "fill_constant",
     "generator",
     "get_threads",
     "normal_kernel",
@@ -159,6 +160,30 @@ def fill(
                 target[zeros[offset : offset + target.size]] = 0
 
     _map(run, range(len(seqs)))
+
+
+#: Up to this many bytes a constant fill stays on the calling thread: glibc serves
+#: allocations up to 32 MiB (its largest dynamic mmap threshold) from memory it
+#: keeps, already faulted in, where a second thread only adds its start-up cost
+#: (measured: 2000x2000 float32, 0.7-1.1 ms on one thread, 1.3-1.5 ms on two).
+_PARALLEL_CONSTANT_BYTES = 1 << 25
+
+
+def fill_constant(out: np.ndarray, value) -> None:
+    """``out.fill(value)``, split across the fill threads for large contiguous arrays.
+
+    A freshly mapped large array costs mostly the kernel zeroing its pages on first
+    touch (about one more write pass); two threads take those faults in parallel: a
+    fresh 64 MB float32 array took 8.9-9.3 ms on one thread and 5.9-6.1 ms on two
+    (the write into touched memory: 3.7-4.2 ms), on this 2-core machine when quiet.
+    When the other core is busy the two are alike.
+    """
+    if out.nbytes <= _PARALLEL_CONSTANT_BYTES or _threads == 1 or not out.flags.c_contiguous:
+        out.fill(value)
+        return
+    flat = out.reshape(-1)
+    step = -(-flat.size // _threads)
+    _map(lambda i: flat[i * step : (i + 1) * step].fill(value), range(_threads))
 
 
 _F16_REBIAS = np.uint32((0x0FFF - ((127 - 15) << 23)) % 2**32)

@@ -205,16 +205,12 @@ def _calculate_gain(nonlinearity: str, param=None) -> float:
 # -- the initializers ----------------------------------------------------------------
 
 
-# Constant fills (Zero, One, Constant) are single-threaded: writing fresh pages is
-# bound by page faults, and two threads faulting in one process were slower (measured).
-
-
 @_register("zeros")
 class Zero(Initializer):
     """Every element exactly 0."""
 
     def _initialize(self, arr):
-        arr.fill(0)
+        _sampling.fill_constant(arr, 0)
 
     def _new_array(self, shape, dtype):
         if type(self)._initialize is Zero._initialize:
@@ -228,7 +224,7 @@ class One(Initializer):
     """Every element exactly 1."""
 
     def _initialize(self, arr):
-        arr.fill(1)
+        _sampling.fill_constant(arr, 1)
 
 
 class Constant(Initializer):
@@ -262,7 +258,7 @@ class Constant(Initializer):
             self._check_shape(arr.shape)
             _assignment(arr, self.value)
         else:
-            arr.fill(self.value)
+            _sampling.fill_constant(arr, self.value)
 
 
 class _RandomFill(Initializer):
@@ -321,7 +317,7 @@ class TruncatedNormal(_RandomFill):
 
     def _initialize(self, arr):
         if self.sigma == 0:
-            arr.fill(self.mean)
+            _sampling.fill_constant(arr, self.mean)
         else:
             super()._initialize(arr)
 
