@@ -136,12 +136,14 @@ def fill(
     seqs = stream.spawn(-(-n // CHUNK))
 
     to_half = flat.dtype == np.float16 and work == np.float32
+    bits = np.dtype(f"u{flat.dtype.itemsize}")
 
     def run(i: int) -> None:
         gen = _generator(seqs[i])
         chunk = flat[i * CHUNK : (i + 1) * CHUNK]
         scratch = None if native else np.empty(min(BLOCK, chunk.size), work)
         words = np.empty((2, scratch.size), np.uint32) if to_half else None
+        keep_bits = None if zeros is None else np.empty(min(BLOCK, chunk.size), bits)
         for start in range(0, chunk.size, BLOCK):
             target = chunk[start : start + BLOCK]
             if scratch is None:
@@ -155,9 +157,12 @@ def fill(
                 else:
                     target[...] = buf
             if zeros is not None:
+                # AND with all-ones (kept) or 0 (zeroed): +0.0, and ~0.45 ns an element
+                # whatever the density, where a boolean assignment took 0.8-4 ns.
                 offset = i * CHUNK + start
-                # (boolean assignment: ~2x faster than copyto(where=) here)
-                target[zeros[offset : offset + target.size]] = 0
+                keep = keep_bits[: target.size]
+                np.subtract(zeros[offset : offset + target.size].view(np.uint8), 1, out=keep, dtype=bits)
+                np.bitwise_and(target.view(bits), keep, out=target.view(bits))
 
     _map(run, range(len(seqs)))
 
