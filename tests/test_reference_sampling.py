@@ -72,6 +72,17 @@ def test_large_constant_fills_are_complete_for_any_thread_count(init, dtype, val
     assert out.dtype == dtype._np and np.all(out == value)
 
 
+def test_an_all_zero_sparse_still_takes_its_stream():
+    # Every initialization takes the next stream, even one that draws nothing, so
+    # what follows it does not depend on which initializer came first.
+    def second_after(first):
+        ms.set_seed(9)
+        initializer(first, (64, 64), ms.float32).init_data()
+        return initializer(Normal(1.0), (100,), ms.float32).init_data().asnumpy()
+
+    np.testing.assert_array_equal(second_after(Sparse(0.99)), second_after(Normal(1.0)))
+
+
 def test_chunk_streams_do_not_depend_on_the_tensor_size():
     # Chunk i always draws from child i of the initialization's stream, so a larger
     # tensor extends a smaller one chunk by chunk.

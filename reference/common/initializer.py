@@ -605,10 +605,11 @@ class Sparse(Initializer):
         rows, cols = arr.shape
         # The same float product as MindSpore, so the count matches it exactly.
         zeros = int(math.ceil(self.sparsity * rows))
-        if zeros == rows:
-            arr.fill(0)
-            return
+        # Taken even when unused: every initialization takes the next stream (seed.py).
         stream = _next_stream()
+        if zeros == rows:
+            _sampling.fill_constant(arr, 0)
+            return
         # The zero pattern is chosen first, so that the fill zeroes each block while
         # it is in cache (a separate pass of scattered writes cost more than the fill).
         pattern = _random_rows_per_column(rows, cols, zeros, _sampling.generator(stream)) if zeros else None
@@ -627,7 +628,8 @@ def _random_rows_per_column(rows: int, cols: int, count: int, gen: np.random.Gen
     more than half the rows is the complement of a uniform subset of the rest). Each
     round is vectorised over the columns still short: about log(count) rounds, of
     which only the first is large. Columns go in groups whose marks fit in L2 cache
-    (scattered marks into the whole array cost ~3x more).
+    (scattered marks into the whole array cost ~3x more). The pattern costs one byte
+    an element while the tensor is filled.
     """
     mark = count <= rows // 2
     pattern = np.empty((rows, cols), bool)
