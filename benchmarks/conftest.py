@@ -58,7 +58,7 @@ def pytest_generate_tests(metafunc):
             specs = [s for s in specs if s.name in metafunc.module.NATIVE_INITIALIZERS]
         todo, _capped = bench.cases(specs, shapes, dtypes)
         metafunc.parametrize(
-            argname, todo, ids=[f"{c.spec.name}-{c.dtype}-{c.shape_text}" for c in todo]
+            argname, todo, ids=[f"{bench.short_spec(c.spec)}-{c.dtype}-{c.shape_text}" for c in todo]
         )
     if "floor_case" in metafunc.fixturenames:
         floor_cases = [

@@ -31,7 +31,7 @@ def _extra_info(benchmark, backend_name, version, spec_text, case):
 def test_fill(benchmark, backend_name, backend, case):
     if case.dtype not in backend.dtypes:
         pytest.skip(f"{backend_name} does not offer {case.dtype}")
-    benchmark.group = f"{case.spec.name} {case.dtype} {case.shape_text}"
+    benchmark.group = f"{bench.short_spec(case.spec)} {case.dtype} {case.shape_text}"
     _extra_info(benchmark, backend_name, backend.version, str(case.spec), case)
     seeds = itertools.count(1)
 

@@ -33,7 +33,7 @@ def test_torch_native(benchmark, native_case):
     dtype = getattr(torch, case.dtype)
     init = _NATIVE[case.spec.name]
     params = case.spec.params
-    benchmark.group = f"{case.spec.name} {case.dtype} {case.shape_text}"
+    benchmark.group = f"{bench.short_spec(case.spec)} {case.dtype} {case.shape_text}"
     benchmark.extra_info.update(
         backend="torch-native",
         version=torch.__version__,

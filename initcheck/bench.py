@@ -73,6 +73,9 @@ DEFAULT_SPECS = (
     Spec.make("Normal"),
     Spec.make("Uniform"),
     Spec.make("TruncatedNormal"),
+    # The catalog default (sigma=0.01 on [-2, 2]) cuts nothing a float32 sampler can
+    # return; sigma=1 truncates at 2 sigma, torch's trunc_normal_ defaults.
+    Spec.make("TruncatedNormal", sigma=1.0),
     Spec.make("XavierUniform"),
     Spec.make("HeUniform"),
     Spec.make("VarianceScaling"),
@@ -213,7 +216,9 @@ def parse_initializers(text: str) -> list[Spec]:
     A bare name takes the benchmark's default spec for it (``Sparse`` is
     ``Sparse(sparsity=0.1)``, ``Constant`` is ``Constant(value=0.5)``).
     """
-    defaults = {spec.name: spec for spec in DEFAULT_SPECS}
+    defaults: dict[str, Spec] = {}
+    for spec in DEFAULT_SPECS:  # the first default spec of a name stands for it
+        defaults.setdefault(spec.name, spec)
     specs: list[Spec] = []
     for item in _split_top_level(text):
         if "(" in item:
@@ -419,7 +424,7 @@ def run_bench(
         nonlocal done
         done += 1
         if progress is not None:
-            what = "ndarray.fill" if name == FLOOR else case.spec.name
+            what = "ndarray.fill" if name == FLOOR else short_spec(case.spec)
             progress(f"[{done}/{total}] {name} {what} {case.dtype} {case.shape_text}: {outcome}")
 
     # Case by case, every backend in turn (and the floor just before the first
@@ -545,7 +550,7 @@ TABLE_COLUMNS = (
 
 def _table_cells(row: Row) -> list[str]:
     return [
-        row.case.spec.name,
+        short_spec(row.case.spec),
         row.case.dtype,
         row.case.shape_text,
         row.backend,
@@ -659,9 +664,9 @@ def benchmark_json(run: BenchRun, *, machine_info=None, commit_info=None) -> dic
             initializer, func, group = "ndarray.fill", "floor", f"floor {case.dtype} {case.shape_text}"
             param = f"{case.dtype}-{case.shape_text}"
         else:
-            initializer, func = case.spec.name, "fill"
-            group = f"{case.spec.name} {case.dtype} {case.shape_text}"
-            param = f"{case.spec.name}-{case.dtype}-{case.shape_text}-{m.backend}"
+            initializer, func = short_spec(case.spec), "fill"
+            group = f"{initializer} {case.dtype} {case.shape_text}"
+            param = f"{initializer}-{case.dtype}-{case.shape_text}-{m.backend}"
         entries.append(
             {
                 "group": group,
@@ -756,7 +761,7 @@ def plot_throughput(run: BenchRun, path) -> None:
                     ax.plot(*zip(*points), color=colours[backend], linestyle=styles[dtype], marker="o", markersize=3)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_title(spec.name, fontsize=10)
+        ax.set_title(short_spec(spec), fontsize=10)
         ax.grid(True, which="major", alpha=0.3)
     for ax in axes.flat[len(specs):]:
         ax.set_visible(False)
@@ -820,7 +825,7 @@ def markdown_report(run: BenchRun, *, command: str, plot: str | None, machine: s
             "",
         ]
         body = [
-            [p["spec"].name, p["dtype"], p["case"].shape_text, f"{p['throughput'] / 1e6:.4g}"]
+            [short_spec(p["spec"]), p["dtype"], p["case"].shape_text, f"{p['throughput'] / 1e6:.4g}"]
             + [_format_ratio(p["vs"][o]) for o in others]
             + ["-" if p["floor_fraction"] is None else f"{100 * p['floor_fraction']:.1f}%"]
             for p in pairs
@@ -856,7 +861,7 @@ def skipped_lines(run: BenchRun) -> list[str]:
         grouped.setdefault((s.backend, s.reason), []).append(s.case)
     lines = []
     for (backend, reason), group in grouped.items():
-        where = ", ".join(f"{c.spec.name} {c.dtype} {c.shape_text}" for c in group if c is not None)
+        where = ", ".join(f"{short_spec(c.spec)} {c.dtype} {c.shape_text}" for c in group if c is not None)
         lines.append(f"{backend}: {reason}" + (f" [{where}]" if where else ""))
     return lines
 

@@ -386,3 +386,11 @@ def test_rows_of_one_case_stay_together_whichever_backend_measured_it():
 def test_short_spec_names_changed_parameters_and_reads_back(spec, text):
     assert bench.short_spec(spec) == text  # one shell word in a regeneration command
     assert bench.parse_initializers(text) == [spec]
+
+
+def test_a_bare_name_means_the_first_default_spec_of_that_name():
+    # DEFAULT_SPECS holds TruncatedNormal twice (catalog defaults, then sigma=1)
+    names = [spec.name for spec in bench.DEFAULT_SPECS]
+    assert names.count("TruncatedNormal") == 2
+    (spec,) = bench.parse_initializers("TruncatedNormal")
+    assert spec == Spec.make("TruncatedNormal")
