@@ -2,7 +2,7 @@
 must be numpy's cast, bit for bit: float16 fills are defined by a single
 round-to-nearest-even of the float32 sample (SPEC §2, laws for other dtypes).
 
-The whole float32 space (2^32 patterns) was checked once when it was written
+The whole float32 space (2^32 patterns) was checked once each time it was rewritten
 (0 mismatches); here: every special class and a fixed random sample of patterns.
 """
 

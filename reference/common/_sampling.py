@@ -4,8 +4,8 @@ Every random fill goes through `fill`: the flat output is cut into fixed chunks 
 `CHUNK` elements, chunk i draws from the i-th child of the initialization's stream,
 and chunks are spread over a thread pool (numpy's Generator methods and ufuncs
 release the GIL). Because the chunking is fixed, the output is the same for any
-number of threads. Inside a chunk the work goes block by block (`BLOCK` elements) so
-the scaling passes run on cache-hot data.
+number of threads. A chunk is one kernel call: a few long numpy calls, so the
+threads seldom queue for the GIL between them.
 
 Samples are drawn in the target precision: float32 and float64 natively; float16
 and bfloat16 are drawn in float32 and rounded once; other dtypes are drawn in
@@ -27,7 +27,6 @@ from typing import Callable
 import numpy as np
 
 __all__ = [
-    "BLOCK",
     "CHUNK",
     "compute_dtype",
     "fill",
@@ -43,8 +42,6 @@ __all__ = [
 #: Elements per independent stream. Part of the output's definition: changing it
 #: changes every large random tensor (tests pin it by hash).
 CHUNK = 1 << 18
-#: Elements processed at once inside a chunk (fits in L2 with its temporaries).
-BLOCK = 1 << 15
 
 Kernel = Callable[[np.random.Generator, np.ndarray], None]
 
@@ -113,13 +110,22 @@ def _generator(seq: np.random.SeedSequence) -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(seq))
 
 
+def _children(stream: np.random.SeedSequence):
+    """``i -> stream.spawn(...)[i]`` for the children `stream` has not spawned yet,
+    built on demand (in the worker threads): the same SeedSequences as ``spawn``,
+    without building them all up front."""
+    entropy, key, pool, first = stream.entropy, stream.spawn_key, stream.pool_size, stream.n_children_spawned
+    return lambda i: np.random.SeedSequence(entropy, spawn_key=(*key, first + i), pool_size=pool)
+
+
 def fill(
     out: np.ndarray, kernel: Kernel, stream: np.random.SeedSequence, zeros: np.ndarray | None = None
 ) -> None:
     """Fill `out` (any shape, any dtype) in place with `kernel`, from `stream`.
 
-    `zeros`: optional bool array of out's size (C order); where True the element is
-    set to 0 instead, block by block while the block is in cache (Sparse's pattern).
+    Chunk i draws from ``stream.spawn(k)[i]``. `zeros`: optional bool array of out's
+    size (C order); where True the element is set to 0 instead, chunk by chunk
+    (Sparse's pattern).
     """
     if out.size == 0:
         return
@@ -133,38 +139,53 @@ def fill(
     n = flat.size
     work = compute_dtype(flat.dtype)
     native = work == flat.dtype
-    seqs = stream.spawn(-(-n // CHUNK))
-
+    child = _children(stream)
     to_half = flat.dtype == np.float16 and work == np.float32
-    bits = np.dtype(f"u{flat.dtype.itemsize}")
+    size = min(CHUNK, n)
+    # Buffers for one chunk, one set per thread, for this fill only: allocating them
+    # per chunk made glibc hand pages back and fault them in again.
+    spaces: dict[int, dict[str, np.ndarray]] = {}
+
+    def buffers() -> dict[str, np.ndarray]:
+        space = spaces.get(threading.get_ident())
+        if space is None:
+            space = {}
+            if not native:
+                space["scratch"] = np.empty(size, work)
+            if to_half:
+                space["words"] = np.empty((2, size), np.uint32)
+            if zeros is not None:
+                space["keep"] = np.empty(size, f"u{flat.dtype.itemsize}")
+            spaces[threading.get_ident()] = space
+        return space
 
     def run(i: int) -> None:
-        gen = _generator(seqs[i])
-        chunk = flat[i * CHUNK : (i + 1) * CHUNK]
-        scratch = None if native else np.empty(min(BLOCK, chunk.size), work)
-        words = np.empty((2, scratch.size), np.uint32) if to_half else None
-        keep_bits = None if zeros is None else np.empty(min(BLOCK, chunk.size), bits)
-        for start in range(0, chunk.size, BLOCK):
-            target = chunk[start : start + BLOCK]
-            if scratch is None:
-                kernel(gen, target)
+        # One kernel call per chunk: few, long numpy calls, so that the threads
+        # rarely wait for each other's GIL (with 2^15-element blocks two threads
+        # were slower than one on float16 fills).
+        gen = _generator(child(i))
+        target = flat[i * CHUNK : (i + 1) * CHUNK]
+        m = target.size
+        space = buffers() if not native or zeros is not None else None
+        if native:
+            kernel(gen, target)
+        else:
+            buf = space["scratch"][:m]
+            kernel(gen, buf)
+            # the single rounding to the target dtype
+            if to_half:
+                words = space["words"]
+                _float32_to_float16(buf, target, words[0, :m], words[1, :m])
             else:
-                buf = scratch[: target.size]
-                kernel(gen, buf)
-                # the single rounding to the target dtype
-                if to_half:
-                    _float32_to_float16(buf, target, words[0, : buf.size], words[1, : buf.size])
-                else:
-                    target[...] = buf
-            if zeros is not None:
-                # AND with all-ones (kept) or 0 (zeroed): +0.0, and ~0.45 ns an element
-                # whatever the density, where a boolean assignment took 0.8-4 ns.
-                offset = i * CHUNK + start
-                keep = keep_bits[: target.size]
-                np.subtract(zeros[offset : offset + target.size].view(np.uint8), 1, out=keep, dtype=bits)
-                np.bitwise_and(target.view(bits), keep, out=target.view(bits))
+                target[...] = buf
+        if zeros is not None:
+            # AND with all-ones (kept) or 0 (zeroed): +0.0, and ~0.45 ns an element
+            # whatever the density, where a boolean assignment took 0.8-4 ns.
+            keep = space["keep"][:m]
+            np.subtract(zeros[i * CHUNK : i * CHUNK + m].view(np.uint8), 1, out=keep, dtype=keep.dtype)
+            np.bitwise_and(target.view(keep.dtype), keep, out=target.view(keep.dtype))
 
-    _map(run, range(len(seqs)))
+    _map(run, range(-(-n // CHUNK)))
 
 
 #: Up to this many bytes a constant fill stays on the calling thread: glibc serves
@@ -191,39 +212,38 @@ def fill_constant(out: np.ndarray, value) -> None:
     _map(lambda i: flat[i * step : (i + 1) * step].fill(value), range(_threads))
 
 
-_F16_REBIAS = np.uint32((0x0FFF - ((127 - 15) << 23)) % 2**32)
-
-
-def _float32_to_float16(src: np.ndarray, out: np.ndarray, mag: np.ndarray, half: np.ndarray) -> None:
+def _float32_to_float16(src: np.ndarray, out: np.ndarray, mag: np.ndarray, step: np.ndarray) -> None:
     """``out[...] = src`` (float32 to float16, round to nearest even), bit for bit as
-    numpy's cast (checked over all 2^32 float32 patterns), in ~0.7x its time: numpy's
-    cast is a scalar loop, this is a dozen vectorised integer passes. `mag` and `half`
-    are uint32 scratch arrays of src's size.
+    numpy's cast (checked over all 2^32 float32 patterns), in a dozen vectorised
+    passes where numpy's cast is a scalar loop. `mag` and `step` are uint32 scratch
+    arrays of src's size; src is left as it is.
     """
     bits = src.view(np.uint32)
     np.bitwise_and(bits, np.uint32(0x7FFFFFFF), out=mag)
-    if mag.max() > 0x7F800000:  # a NaN: numpy's cast keeps its payload bits
-        out[...] = src
+    if mag.size == 0:
         return
-    # Normal range: rebias the exponent, add 0xFFF plus the lowest kept bit (ties to
-    # even), drop 13 bits; anything past float16's range saturates to inf.
-    np.right_shift(mag, 13, out=half)
-    np.bitwise_and(half, np.uint32(1), out=half)
-    np.add(half, mag, out=half)
-    np.add(half, _F16_REBIAS, out=half)
-    np.right_shift(half, 13, out=half)
-    np.minimum(half, np.uint32(0x7C00), out=half)
-    # Below 2^-14 (float16 subnormals; the rebias above wrapped): adding 0.5 in float32
-    # rounds to a multiple of 2^-24, float16's subnormal spacing, with the FPU's own
-    # ties-to-even; the low bits of the sum are then the float16 bits.
-    small = np.flatnonzero(mag < np.uint32(113 << 23))
-    if small.size:
-        shifted = mag[small].view(np.float32) + np.float32(0.5)
-        half[small] = shifted.view(np.uint32) - np.uint32(126 << 23)
-    np.right_shift(bits, 16, out=mag)
-    np.bitwise_and(mag, np.uint32(0x8000), out=mag)
-    np.bitwise_or(half, mag, out=half)
-    np.copyto(out.view(np.uint16), half, casting="unsafe")
+    if mag.max() > 0x477FEFFF:  # |x| >= 65520 (rounds to inf), inf or NaN: numpy's own cast
+        with np.errstate(over="ignore", invalid="ignore"):
+            out[...] = src
+        return
+    # step = 2^13 ulp(|x|), at least 2^-1 (so 2^-24 below float16's normal range):
+    # |x| + step rounds, with the FPU's own ties-to-even, to a multiple of float16's
+    # spacing at |x|; subtracting step again is exact.
+    np.bitwise_and(mag, np.uint32(0x7F800000), out=step)
+    np.maximum(step, np.uint32(113 << 23), out=step)
+    np.add(step, np.uint32(13 << 23), out=step)
+    rounded, offset = mag.view(np.float32), step.view(np.float32)
+    np.add(rounded, offset, out=rounded)
+    np.subtract(rounded, offset, out=rounded)
+    # Times 2^-112 (exact) moves float16's exponent bias into float32's: the float32
+    # bits shifted right by 13 are then the float16 bits, subnormals included.
+    np.multiply(rounded, np.float32(2.0**-112), out=rounded)
+    half = out.view(np.uint16)
+    np.right_shift(mag, 13, out=half, casting="unsafe")
+    sign = step.view(np.uint16)[: half.size]
+    np.right_shift(bits, 16, out=sign, casting="unsafe")
+    np.bitwise_and(sign, np.uint16(0x8000), out=sign)
+    np.bitwise_or(half, sign, out=half)
 
 
 def generator(stream: np.random.SeedSequence) -> np.random.Generator:
@@ -261,7 +281,9 @@ def _standard_normal_f32(gen: np.random.Generator, out: np.ndarray, sigma: float
     half = (n + 1) // 2
     words = _words(gen, 2 * half)
     k, j = words[:half], words[half:]
-    radius = np.empty(half, np.float32)
+    # No other temporaries: the radius is built in out[:h], the angle in j's memory,
+    # the cosine in k's.
+    radius = out[:half]
     # U = odd(k) 2^-31: never 0; capped at an odd number that float32 rounds to
     # 1 - 2^-24, so never 1 either.
     np.right_shift(k, 1, out=k)
@@ -271,14 +293,14 @@ def _standard_normal_f32(gen: np.random.Generator, out: np.ndarray, sigma: float
     np.log(radius, out=radius)
     radius *= np.float32(-2.0 * sigma * sigma)
     np.sqrt(radius, out=radius)
-    angle = np.empty(half, np.float32)
     np.right_shift(j, 8, out=j)
+    angle = j.view(np.float32)
     np.multiply(j.view(np.int32), _TWO_PI_24, out=angle, dtype=np.float32)
-    trig = np.empty(half, np.float32)
-    np.cos(angle, out=trig)
-    np.multiply(radius, trig, out=out[:half])
-    np.sin(angle, out=trig)
-    np.multiply(radius[: n - half], trig[: n - half], out=out[half:])
+    np.sin(angle[: n - half], out=out[half:])
+    np.multiply(out[half:], radius[: n - half], out=out[half:])
+    cosine = k.view(np.float32)
+    np.cos(angle, out=cosine)
+    np.multiply(radius, cosine, out=radius)
 
 
 def _standard_uniform_f32(gen: np.random.Generator, out: np.ndarray, scale: float, low: float) -> None:
@@ -327,6 +349,17 @@ def uniform_kernel(low: float, high: float) -> Kernel:
     return kernel
 
 
+#: The proposal samplers work on pieces of this many elements (and rejection redraws
+#: at most this many at once): their proposals, masks and float64 temporaries then
+#: stay small and in cache.
+_PIECE = 1 << 15
+
+
+def _by_pieces(piece: Kernel, gen: np.random.Generator, out: np.ndarray) -> None:
+    for start in range(0, out.size, _PIECE):
+        piece(gen, out[start : start + _PIECE])
+
+
 def _ndtr(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
@@ -351,6 +384,11 @@ def truncated_normal_kernel(mean: float, sigma: float, a: float, b: float) -> Ke
 
 
 def _truncated_by_rejection(mean, sigma, a, b, alpha, beta, mass) -> Kernel:
+    """Rejection from the normal, in place: fill `out` with N(0, 1), then redraw only
+    the positions that fell outside [alpha, beta], from fresh normals that fell
+    inside, in order. Each position ends up with the first accepted draw of its own
+    sequence, so the values are independent and exactly truncated-normal; the first
+    pass costs no more than a normal fill."""
     # When [alpha, beta] holds everything the float32 sampler can return (with a
     # margin for rounding), nothing is ever rejected or clipped: a plain normal fill.
     covers_f32 = alpha <= -_F32_NORMAL_MAX * 1.01 and beta >= _F32_NORMAL_MAX * 1.01
@@ -361,15 +399,18 @@ def _truncated_by_rejection(mean, sigma, a, b, alpha, beta, mass) -> Kernel:
             if mean != 0.0:
                 out += mean
             return
-        n, filled = out.size, 0
         lo, hi = out.dtype.type(alpha), out.dtype.type(beta)
-        while filled < n:
-            need = n - filled
-            z = np.empty(int(need / mass * 1.02) + 16, out.dtype)
+        _normal(gen, out)
+        outside = np.less(out, lo)
+        outside |= np.greater(out, hi)
+        redraw = np.flatnonzero(outside)
+        del outside
+        while redraw.size:
+            z = np.empty(min(int(redraw.size / mass * 1.05) + 16, _PIECE), out.dtype)
             _normal(gen, z)
-            accepted = z[(z >= lo) & (z <= hi)][:need]
-            out[filled : filled + accepted.size] = accepted
-            filled += accepted.size
+            z = z[(z >= lo) & (z <= hi)][: redraw.size]
+            out[redraw[: z.size]] = z
+            redraw = redraw[z.size :]
         if sigma != 1.0:
             out *= sigma
         if mean != 0.0:
@@ -415,7 +456,7 @@ def _truncated_by_proposal(mean, sigma, a, b, alpha, beta) -> Kernel:
             keep = (2.0 * gen.standard_exponential(m) > (z - rate) ** 2) & (z <= beta)
             return z[keep]
 
-    def kernel(gen: np.random.Generator, out: np.ndarray) -> None:
+    def piece(gen: np.random.Generator, out: np.ndarray) -> None:
         n, filled = out.size, 0
         while filled < n:
             need = n - filled
@@ -427,5 +468,8 @@ def _truncated_by_proposal(mean, sigma, a, b, alpha, beta) -> Kernel:
             out[filled : filled + z.size] = z
             filled += z.size
         np.clip(out, a, b, out=out)
+
+    def kernel(gen: np.random.Generator, out: np.ndarray) -> None:
+        _by_pieces(piece, gen, out)
 
     return kernel
