@@ -19,8 +19,12 @@ import numpy as np
 __all__ = ["get_seed", "set_seed"]
 
 _GLOBAL_SEED: int | None = None
-# Fresh OS entropy until set_seed is called: unseeded runs differ, as in MindSpore.
-_ROOT = np.random.SeedSequence()
+# The root SeedSequence, kept as its entropy and the number of children spawned so far
+# (building the child directly costs half of ``SeedSequence.spawn``, and set_seed need
+# not hash a root it never draws from). Fresh OS entropy until set_seed is called:
+# unseeded runs differ, as in MindSpore.
+_ENTROPY = np.random.SeedSequence().entropy
+_SPAWNED = 0
 _LOCK = threading.Lock()
 
 
@@ -31,7 +35,7 @@ def set_seed(seed: int) -> None:
         TypeError: `seed` is not an int (bool is not accepted).
         ValueError: `seed` is negative.
     """
-    global _GLOBAL_SEED, _ROOT
+    global _GLOBAL_SEED, _ENTROPY, _SPAWNED
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"The argument 'seed' must be type of int, but got {seed!r} of type {type(seed).__name__}.")
     seed = operator.index(seed)
@@ -42,7 +46,7 @@ def set_seed(seed: int) -> None:
     words = seed if seed < 2**32 else [(seed >> s) & 0xFFFFFFFF for s in range(0, seed.bit_length(), 32)]
     np.random.seed(words)
     with _LOCK:
-        _ROOT = np.random.SeedSequence(seed)
+        _ENTROPY, _SPAWNED = seed, 0
         _GLOBAL_SEED = seed
 
 
@@ -52,6 +56,10 @@ def get_seed() -> int | None:
 
 
 def _next_stream() -> np.random.SeedSequence:
-    """An independent stream for one initialization (the next child of the global seed)."""
+    """An independent stream for one initialization: the next child of the global
+    seed's SeedSequence, exactly what ``SeedSequence(seed).spawn`` would give."""
+    global _SPAWNED
     with _LOCK:
-        return _ROOT.spawn(1)[0]
+        entropy, key = _ENTROPY, _SPAWNED
+        _SPAWNED += 1
+    return np.random.SeedSequence(entropy, spawn_key=(key,))
