@@ -145,13 +145,16 @@ PINNED_F32_NORMALS = [0.10935580, -1.16742349, 0.09019631, 0.94666296, 0.1133605
                          ids=lambda i: repr(i)[:24])
 @pytest.mark.parametrize("dtype,itemsize", [(ms.float32, 4), (ms.float16, 2), (ms.bfloat16, 2)], ids=str)
 def test_no_full_size_temporaries(init, dtype, itemsize, restore_threads):
-    # Each thread works on one chunk at a time, with at most about 20 bytes of buffers
-    # per chunk element (a float32 sample, two uint32 words for the float16 rounding,
-    # the generator's raw words): 2 threads x 20 x 2^18 = 10.5 MB. A full-size
-    # temporary of n = 2^24 elements, even a float16 one, would add >= 2n = 33.6 MB.
+    # Each thread works on one chunk at a time, with at most 20 bytes of buffers per
+    # chunk element (a float32 sample, two uint32 words for the float16 rounding, the
+    # generator's raw words): 2 threads x 20 x 2^18 = 10.5 MB. A full-size temporary
+    # of n = 2^24 elements, even a float16 one, would add >= 2n = 33.6 MB. A float16
+    # law's alias table is built once and cached (256 KB): the first fill, untraced,
+    # builds it.
     _sampling.set_threads(2)
     n = 1 << 24
     ms.set_seed(0)
+    initializer(init, (4096, 4096), dtype).init_data()
     tensor = initializer(init, (4096, 4096), dtype)
     tracemalloc.start()
     try:

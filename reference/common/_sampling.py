@@ -9,7 +9,9 @@ threads seldom queue for the GIL between them.
 
 Samples are drawn in the target precision: float32 and float64 natively; float16
 and bfloat16 are drawn in float32 and rounded once; other dtypes are drawn in
-float64 and cast (as MindSpore's ``_assignment`` would). No full-size float64
+float64 and cast (as MindSpore's ``_assignment`` would). Large float16 fills of a
+kernel that names its law (``kernel.law``: normals and truncated normals) skip the
+float32 sample: they draw the rounded law itself from an alias table (`_half_table`). No full-size float64
 temporary is ever made for a lower-precision tensor.
 
 A kernel is ``kernel(gen, out)``: fill the 1-D float32/float64 array `out` from
@@ -26,6 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
+
+from reference.common import _half_table
 
 __all__ = [
     "CHUNK",
@@ -169,6 +173,11 @@ def fill(
     native = work == flat.dtype
     child = _children(stream)
     to_half = flat.dtype == np.float16 and work == np.float32
+    # Large float16 fills of a law with a table are drawn from the exactly rounded
+    # law by alias table (see _half_table), without a float32 sample.
+    table = None
+    if to_half and n >= _half_table.TABLE_MIN and getattr(kernel, "law", None) is not None:
+        table = _half_table.half_table(kernel.law)
     size = min(CHUNK, n)
     # Buffers for one chunk, one set per thread, for this fill only: allocating them
     # per chunk made glibc hand pages back and fault them in again.
@@ -178,10 +187,13 @@ def fill(
         space = spaces.get(threading.get_ident())
         if space is None:
             space = {}
-            if not native:
+            if table is not None:
+                space["index"] = np.empty(min(size, _half_table.PIECE), np.intp)
+                space["words"] = np.empty((2, min(size, _half_table.PIECE)), np.uint32)
+            elif not native:
                 space["scratch"] = np.empty(size, work)
-            if to_half:
-                space["words"] = np.empty((2, size), np.uint32)
+                if to_half:
+                    space["words"] = np.empty((2, size), np.uint32)
             if zeros is not None:
                 space["keep"] = np.empty(size, f"u{flat.dtype.itemsize}")
             spaces[threading.get_ident()] = space
@@ -195,7 +207,13 @@ def fill(
         target = flat[i * CHUNK : (i + 1) * CHUNK]
         m = target.size
         space = buffers() if not native or zeros is not None else None
-        if native:
+        if table is not None:
+            index, words = space["index"], space["words"]
+            for start in range(0, m, _half_table.PIECE):
+                piece = target[start : start + _half_table.PIECE]
+                k = piece.size
+                _half_table.sample_half(gen, piece, table, index[:k], words[0, :k], words[1, :k])
+        elif native:
             kernel(gen, target)
         else:
             buf = space["scratch"][:m]
@@ -359,6 +377,7 @@ def normal_kernel(mean: float, sigma: float) -> Kernel:
         if mean != 0.0:
             out += mean
 
+    kernel.law = ("normal", mean, sigma)
     return kernel
 
 
@@ -407,8 +426,11 @@ def truncated_normal_kernel(mean: float, sigma: float, a: float, b: float) -> Ke
     alpha, beta = (a - mean) / sigma, (b - mean) / sigma
     mass = _ndtr(beta) - _ndtr(alpha)
     if mass >= _REJECTION_MIN_MASS:
-        return _truncated_by_rejection(mean, sigma, a, b, alpha, beta, mass)
-    return _truncated_by_proposal(mean, sigma, a, b, alpha, beta)
+        kernel = _truncated_by_rejection(mean, sigma, a, b, alpha, beta, mass)
+    else:
+        kernel = _truncated_by_proposal(mean, sigma, a, b, alpha, beta)
+    kernel.law = ("truncated", mean, sigma, a, b)
+    return kernel
 
 
 def _truncated_by_rejection(mean, sigma, a, b, alpha, beta, mass) -> Kernel:
