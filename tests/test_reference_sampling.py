@@ -61,6 +61,17 @@ def test_output_does_not_depend_on_the_thread_count(init, dtype, restore_threads
     assert outputs[0] == outputs[1] == outputs[2]
 
 
+@pytest.mark.parametrize("dtype", [ms.float32, ms.float16], ids=str)
+@pytest.mark.parametrize("size", [_sampling._SPLIT_MIN, 160_001, CHUNK], ids=str)
+def test_a_single_chunk_split_over_threads_gives_the_same_bits(size, dtype, restore_threads):
+    # One chunk's Box-Muller transform and float16 rounding are spread over the threads
+    outputs = []
+    for threads in (1, 2, 3):
+        _sampling.set_threads(threads)
+        outputs.append(sample(Normal(0.5, 0.1), (size,), dtype, seed=78).tobytes())
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("init,dtype,value", [(One(), ms.float32, 1.0), (Constant(-0.25), ms.float16, -0.25)],
                          ids=["One-float32", "Constant-float16"])

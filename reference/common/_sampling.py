@@ -127,6 +127,44 @@ def _map(func, items) -> None:
             f.result()  # re-raises a helper's exception
 
 
+#: A fill of a single chunk at least this large spreads its elementwise passes (the
+#: Box-Muller transform, the float16 rounding) over the threads; see `_elementwise`.
+_SPLIT_MIN = 1 << 16
+_split = threading.local()
+
+
+def _elementwise(func, n: int) -> None:
+    """``func(0, n)``, or, inside a single-chunk fill that allows it, ``func(lo, hi)``
+    over one contiguous range per thread. Only for passes whose every output element
+    depends on its own inputs alone (numpy's float32 loops compute each element
+    alike wherever it sits), so the bits do not depend on the split."""
+    parts = getattr(_split, "parts", 1)
+    if parts <= 1 or n < parts:
+        func(0, n)
+        return
+    step = -(-n // parts)
+    _map(lambda lo: func(lo, min(lo + step, n)), range(0, n, step))
+
+
+_buffers = threading.local()
+
+
+def _buffer(name: str, dtype, rows: int = 1, length: int = CHUNK) -> np.ndarray:
+    """This thread's scratch array `name` (`rows` x `length`, or 1-D), kept for the
+    thread's later fills: made per fill, buffers of a few MB cost their page faults
+    every time (a 400x400 float16 normal took 2.3 ms instead of 0.8). At most 5 MB a
+    thread (float16 fills: a float32 chunk and two uint32 ones, or the table's index
+    and words)."""
+    store = getattr(_buffers, "arrays", None)
+    if store is None:
+        store = _buffers.arrays = {}
+    key = (name, np.dtype(dtype), rows, length)
+    array = store.get(key)
+    if array is None:
+        array = store[key] = np.empty((rows, length) if rows > 1 else length, dtype)
+    return array
+
+
 def compute_dtype(dtype: np.dtype) -> np.dtype:
     """The precision random values for a tensor of `dtype` are drawn in."""
     dtype = np.dtype(dtype)
@@ -178,35 +216,25 @@ def fill(
     table = None
     if to_half and n >= _half_table.TABLE_MIN and getattr(kernel, "law", None) is not None:
         table = _half_table.half_table(kernel.law)
-    size = min(CHUNK, n)
-    # Buffers for one chunk, one set per thread, for this fill only: allocating them
-    # per chunk made glibc hand pages back and fault them in again.
-    spaces: dict[int, dict[str, np.ndarray]] = {}
-
     def buffers() -> dict[str, np.ndarray]:
-        space = spaces.get(threading.get_ident())
-        if space is None:
+        if table is not None:
+            piece = _half_table.PIECE
+            space = {"index": _buffer("index", np.intp, 1, piece), "words": _buffer("words", np.uint32, 2, piece)}
+        elif not native:
+            space = {"scratch": _buffer("scratch", work)}
+            if to_half:
+                space["words"] = _buffer("words", np.uint32, 2)
+        else:
             space = {}
-            if table is not None:
-                space["index"] = np.empty(min(size, _half_table.PIECE), np.intp)
-                space["words"] = np.empty((2, min(size, _half_table.PIECE)), np.uint32)
-            elif not native:
-                space["scratch"] = np.empty(size, work)
-                if to_half:
-                    space["words"] = np.empty((2, size), np.uint32)
-            if zeros is not None:
-                space["keep"] = np.empty(size, f"u{flat.dtype.itemsize}")
-            spaces[threading.get_ident()] = space
+        if zeros is not None:
+            space["keep"] = _buffer("keep", f"u{flat.dtype.itemsize}")
         return space
 
-    def run(i: int) -> None:
-        # One kernel call per chunk: few, long numpy calls, so that the threads
-        # rarely wait for each other's GIL (with 2^15-element blocks two threads
-        # were slower than one on float16 fills).
-        gen = _generator(child(i))
-        target = flat[i * CHUNK : (i + 1) * CHUNK]
-        m = target.size
-        space = buffers() if not native or zeros is not None else None
+    chunks = -(-n // CHUNK)
+    # One chunk leaves the other threads idle: lend them to its elementwise passes.
+    parts = _threads if chunks == 1 and n >= _SPLIT_MIN else 1
+
+    def chunk(i: int, gen: np.random.Generator, target: np.ndarray, m: int, space) -> None:
         if table is not None:
             index, words = space["index"], space["words"]
             for start in range(0, m, _half_table.PIECE):
@@ -221,9 +249,25 @@ def fill(
             # the single rounding to the target dtype
             if to_half:
                 words = space["words"]
-                _float32_to_float16(buf, target, words[0, :m], words[1, :m])
+                _elementwise(
+                    lambda lo, hi: _float32_to_float16(buf[lo:hi], target[lo:hi], words[0, lo:hi], words[1, lo:hi]), m
+                )
             else:
                 target[...] = buf
+
+    def run(i: int) -> None:
+        # One kernel call per chunk: few, long numpy calls, so that the threads
+        # rarely wait for each other's GIL (with 2^15-element blocks two threads
+        # were slower than one on float16 fills).
+        gen = _generator(child(i))
+        target = flat[i * CHUNK : (i + 1) * CHUNK]
+        m = target.size
+        space = buffers()
+        _split.parts = parts
+        try:
+            chunk(i, gen, target, m, space)
+        finally:
+            _split.parts = 1
         if zeros is not None:
             # AND with all-ones (kept) or 0 (zeroed): +0.0, and ~0.45 ns an element
             # whatever the density, where a boolean assignment took 0.8-4 ns.
@@ -231,7 +275,7 @@ def fill(
             np.subtract(zeros[i * CHUNK : i * CHUNK + m].view(np.uint8), 1, out=keep, dtype=keep.dtype)
             np.bitwise_and(target.view(keep.dtype), keep, out=target.view(keep.dtype))
 
-    _map(run, range(-(-n // CHUNK)))
+    _map(run, range(chunks))
 
 
 #: Up to this many bytes a constant fill stays on the calling thread: glibc serves
@@ -326,27 +370,34 @@ def _standard_normal_f32(gen: np.random.Generator, out: np.ndarray, sigma: float
     n = out.size
     half = (n + 1) // 2
     words = _words(gen, 2 * half)
-    k, j = words[:half], words[half:]
-    # No other temporaries: the radius is built in out[:h], the angle in j's memory,
-    # the cosine in k's.
-    radius = out[:half]
-    # U = odd(k) 2^-31: never 0; capped at an odd number that float32 rounds to
-    # 1 - 2^-24, so never 1 either.
-    np.right_shift(k, 1, out=k)
-    np.bitwise_or(k, 1, out=k)
-    np.minimum(k, _U_CAP, out=k)
-    np.multiply(k.view(np.int32), _SCALE_31, out=radius, dtype=np.float32)
-    np.log(radius, out=radius)
-    radius *= np.float32(-2.0 * sigma * sigma)
-    np.sqrt(radius, out=radius)
-    np.right_shift(j, 8, out=j)
-    angle = j.view(np.float32)
-    np.multiply(j.view(np.int32), _TWO_PI_24, out=angle, dtype=np.float32)
-    np.sin(angle[: n - half], out=out[half:])
-    np.multiply(out[half:], radius[: n - half], out=out[half:])
-    cosine = k.view(np.float32)
-    np.cos(angle, out=cosine)
-    np.multiply(radius, cosine, out=radius)
+    scale = np.float32(-2.0 * sigma * sigma)
+
+    def transform(lo: int, hi: int) -> None:
+        """Pairs lo..hi-1: elementwise, so any split gives the same bits."""
+        k, j = words[lo:hi], words[half + lo : half + hi]
+        # No other temporaries: the radius is built in out[:h], the angle in j's
+        # memory, the cosine in k's.
+        radius = out[lo:hi]
+        second = out[half + lo : min(half + hi, n)]
+        # U = odd(k) 2^-31: never 0; capped at an odd number that float32 rounds to
+        # 1 - 2^-24, so never 1 either.
+        np.right_shift(k, 1, out=k)
+        np.bitwise_or(k, 1, out=k)
+        np.minimum(k, _U_CAP, out=k)
+        np.multiply(k.view(np.int32), _SCALE_31, out=radius, dtype=np.float32)
+        np.log(radius, out=radius)
+        radius *= scale
+        np.sqrt(radius, out=radius)
+        np.right_shift(j, 8, out=j)
+        angle = j.view(np.float32)
+        np.multiply(j.view(np.int32), _TWO_PI_24, out=angle, dtype=np.float32)
+        np.sin(angle[: second.size], out=second)
+        np.multiply(second, radius[: second.size], out=second)
+        cosine = k.view(np.float32)
+        np.cos(angle, out=cosine)
+        np.multiply(radius, cosine, out=radius)
+
+    _elementwise(transform, half)
 
 
 def _standard_uniform_f32(gen: np.random.Generator, out: np.ndarray, scale: float, low: float) -> None:
