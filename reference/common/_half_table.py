@@ -144,6 +144,8 @@ def half_table(law: tuple) -> np.ndarray | None:
     """The packed alias table of `law` (``("normal", mean, sigma)`` or
     ``("truncated", mean, sigma, a, b)``) rounded to float16, or None when it has none."""
     kind, *params = law
+    if not (params[1] > 0 and all(math.isfinite(v) for v in params[:2])):
+        return None  # a point mass or a degenerate law: the float32 path handles it
     if kind == "normal":
         mean, sigma = params
         cdf = _normal_cdf(mean, sigma)

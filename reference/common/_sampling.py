@@ -11,8 +11,9 @@ Samples are drawn in the target precision: float32 and float64 natively; float16
 and bfloat16 are drawn in float32 and rounded once; other dtypes are drawn in
 float64 and cast (as MindSpore's ``_assignment`` would). Large float16 fills of a
 kernel that names its law (``kernel.law``: normals and truncated normals) skip the
-float32 sample: they draw the rounded law itself from an alias table (`_half_table`). No full-size float64
-temporary is ever made for a lower-precision tensor.
+float32 sample: they draw the rounded law itself from an alias table
+(`_half_table`). No full-size float64 temporary is ever made for a lower-precision
+tensor.
 
 A kernel is ``kernel(gen, out)``: fill the 1-D float32/float64 array `out` from
 ``numpy.random.Generator`` `gen`, consuming the stream deterministically.
@@ -139,7 +140,7 @@ def _elementwise(func, n: int) -> None:
     depends on its own inputs alone (numpy's float32 loops compute each element
     alike wherever it sits), so the bits do not depend on the split."""
     parts = getattr(_split, "parts", 1)
-    if parts <= 1 or n < parts:
+    if parts <= 1 or n < _SPLIT_MIN // 2:  # e.g. a rejection sampler's small redraws
         func(0, n)
         return
     step = -(-n // parts)
@@ -152,9 +153,9 @@ _buffers = threading.local()
 def _buffer(name: str, dtype, rows: int = 1, length: int = CHUNK) -> np.ndarray:
     """This thread's scratch array `name` (`rows` x `length`, or 1-D), kept for the
     thread's later fills: made per fill, buffers of a few MB cost their page faults
-    every time (a 400x400 float16 normal took 2.3 ms instead of 0.8). At most 5 MB a
-    thread (float16 fills: a float32 chunk and two uint32 ones, or the table's index
-    and words)."""
+    every time (a 400x400 float16 normal took 2.3 ms instead of 0.8). A float16 fill
+    keeps 3 MB a thread (a float32 chunk and two uint32 ones, or the table's index
+    and words); a thread that has made every kind of fill, about 10 MB."""
     store = getattr(_buffers, "arrays", None)
     if store is None:
         store = _buffers.arrays = {}
