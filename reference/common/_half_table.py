@@ -126,14 +126,15 @@ def _normal_cdf(mean: float, sigma: float):
 
 
 def _truncated_cdf(mean: float, sigma: float, a: float, b: float):
+    """(CDF, mass of [a, b] under the untruncated normal)."""
     from scipy.special import ndtr
 
     alpha, beta = (a - mean) / sigma, (b - mean) / sigma
     if alpha > 0:  # right of the mean: survival functions keep their precision
         top, bottom = ndtr(-alpha), ndtr(-beta)
-        return lambda x: (top - ndtr(-(np.clip(x, a, b) - mean) / sigma)) / (top - bottom)
+        return (lambda x: (top - ndtr(-(np.clip(x, a, b) - mean) / sigma)) / (top - bottom)), top - bottom
     low, high = ndtr(alpha), ndtr(beta)
-    return lambda x: (ndtr((np.clip(x, a, b) - mean) / sigma) - low) / (high - low)
+    return (lambda x: (ndtr((np.clip(x, a, b) - mean) / sigma) - low) / (high - low)), high - low
 
 
 # Least mass a truncated law may have for its table: below it the CDF differences
@@ -152,14 +153,9 @@ def half_table(law: tuple) -> np.ndarray | None:
         mean, sigma = params
         cdf = _normal_cdf(mean, sigma)
     elif kind == "truncated":
-        mean, sigma, a, b = params
-        alpha, beta = (a - mean) / sigma, (b - mean) / sigma
-        mass = 0.5 * (math.erfc(-beta / math.sqrt(2.0)) - math.erfc(-alpha / math.sqrt(2.0)))
-        if alpha > 0:
-            mass = 0.5 * (math.erfc(alpha / math.sqrt(2.0)) - math.erfc(beta / math.sqrt(2.0)))
+        cdf, mass = _truncated_cdf(*params)
         if not mass >= _MIN_TRUNCATED_MASS:
             return None
-        cdf = _truncated_cdf(mean, sigma, a, b)
     else:
         return None
     weights = pattern_weights(cdf)
@@ -171,13 +167,11 @@ def half_table(law: tuple) -> np.ndarray | None:
 
 
 def sample_half(
-    gen: np.random.Generator, out: np.ndarray, table: np.ndarray, index: np.ndarray, picked: np.ndarray, low: np.ndarray
+    words: np.ndarray, out: np.ndarray, table: np.ndarray, index: np.ndarray, picked: np.ndarray, low: np.ndarray
 ) -> None:
-    """Fill the float16 array `out` (1-D, contiguous) from `table`, one 32-bit word
-    of `gen` per element. `index` (intp), `picked` and `low` (uint32) are scratch
-    arrays of out's size."""
-    n = out.size
-    words = gen.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
+    """Fill the float16 array `out` (1-D, contiguous) from `table`, one random uint32
+    of `words` (out's size; overwritten) per element. `index` (intp), `picked` and
+    `low` (uint32) are scratch arrays of out's size."""
     np.bitwise_and(words, np.uint32(_BINS - 1), out=low)  # the bin
     np.copyto(index, low, casting="unsafe")
     np.take(table, index, out=picked)  # threshold << 16 | alias

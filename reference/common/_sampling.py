@@ -220,7 +220,7 @@ def fill(
     def buffers() -> dict[str, np.ndarray]:
         if table is not None:
             piece = _half_table.PIECE
-            space = {"index": _buffer("index", np.intp, 1, piece), "words": _buffer("words", np.uint32, 2, piece)}
+            space = {"index": _buffer("index", np.intp, 1, piece), "lookup": _buffer("lookup", np.uint32, 2, piece)}
         elif not native:
             space = {"scratch": _buffer("scratch", work)}
             if to_half:
@@ -237,11 +237,11 @@ def fill(
 
     def chunk(i: int, gen: np.random.Generator, target: np.ndarray, m: int, space) -> None:
         if table is not None:
-            index, words = space["index"], space["words"]
+            index, lookup = space["index"], space["lookup"]
             for start in range(0, m, _half_table.PIECE):
                 piece = target[start : start + _half_table.PIECE]
                 k = piece.size
-                _half_table.sample_half(gen, piece, table, index[:k], words[0, :k], words[1, :k])
+                _half_table.sample_half(_words(gen, k), piece, table, index[:k], lookup[0, :k], lookup[1, :k])
         elif native:
             kernel(gen, target)
         else:
@@ -309,10 +309,10 @@ def _float32_to_float16(src: np.ndarray, out: np.ndarray, mag: np.ndarray, step:
     passes where numpy's cast is a scalar loop. `mag` and `step` are uint32 scratch
     arrays of src's size; src is left as it is.
     """
+    if src.size == 0:
+        return
     bits = src.view(np.uint32)
     np.bitwise_and(bits, np.uint32(0x7FFFFFFF), out=mag)
-    if mag.size == 0:
-        return
     if mag.max() > 0x477FEFFF:  # |x| >= 65520 (rounds to inf), inf or NaN: numpy's own cast
         with np.errstate(over="ignore", invalid="ignore"):
             out[...] = src
