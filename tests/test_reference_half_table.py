@@ -41,8 +41,8 @@ LAWS = [
 
 def _weights(law):
     kind, *p = law
-    cdf = _half_table._normal_cdf(*p) if kind == "normal" else _half_table._truncated_cdf(*p)[0]
-    return _half_table.pattern_weights(cdf)
+    cdf, support = (_half_table._normal_cdf(*p) if kind == "normal" else _half_table._truncated_cdf(*p)[:2])
+    return _half_table.pattern_weights(cdf, support)
 
 
 def _rebuild(table: np.ndarray) -> np.ndarray:
@@ -162,7 +162,7 @@ def test_sample_half_selects_as_the_plain_alias_method_does():
 
 
 def test_small_float16_fills_stay_float32_rounded_once_and_large_ones_use_the_table():
-    assert _half_table.TABLE_MIN == 1 << 21
+    assert _half_table.TABLE_MIN == 1 << 20
     kernel = _sampling.normal_kernel(0.0, 0.02)
     small = np.empty(_half_table.TABLE_MIN - 1, np.float16)
     large = np.empty(_half_table.TABLE_MIN, np.float16)

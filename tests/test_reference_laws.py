@@ -168,7 +168,7 @@ def test_normal_tail_mass():
 
 
 # -- low precision: drawn in float32, rounded once -------------------------------------------------
-# (float16 fills of 2^21 elements and more of a normal or truncated normal law are drawn
+# (float16 fills of 2^20 elements and more of a normal or truncated normal law are drawn
 # from the rounded law by alias table instead: tests/test_reference_half_table.py)
 
 RANDOM = [Normal(0.3), Uniform(), TruncatedNormal(0.5, 0.0, -0.2, 1.0), XavierUniform(), HeNormal(),
